@@ -1,0 +1,133 @@
+//! The arguments of `#[protected]`, `#[login]` and `#[refresh]`, parsed with
+//! `syn::meta::parser`, each key at most once, every mistake reported.
+
+use proc_macro2::{Span, TokenStream};
+use syn::meta::ParseNestedMeta;
+
+use crate::errors::Errors;
+use crate::scope_name::{ScopeName, parse_list};
+
+/// The arguments an attribute accepts.
+#[derive(Clone, Copy)]
+pub(crate) enum Accepts {
+    /// `scopes`, `any`, `fresh`, `refresh`.
+    Protected,
+    /// `scopes` only: the ceiling of `#[login]` / `#[refresh]`.
+    Ceiling,
+}
+
+#[derive(Default)]
+pub(crate) struct Args {
+    pub(crate) scopes: Option<Vec<ScopeName>>,
+    pub(crate) any: Option<Vec<ScopeName>>,
+    pub(crate) fresh: Option<Span>,
+    pub(crate) refresh: Option<Span>,
+}
+
+impl Args {
+    /// Every scope named, for the compile-time registry check.
+    pub(crate) fn all_names(&self) -> impl Iterator<Item = &ScopeName> {
+        self.scopes.iter().chain(self.any.iter()).flatten()
+    }
+}
+
+pub(crate) fn parse(
+    tokens: TokenStream,
+    attribute: &str,
+    accepts: Accepts,
+    errors: &mut Errors,
+) -> Args {
+    let mut args = Args::default();
+    let valid = match accepts {
+        Accepts::Protected => "`scopes`, `any`, `fresh` or `refresh`",
+        Accepts::Ceiling => "`scopes`",
+    };
+    let parser = syn::meta::parser(|meta| {
+        let key = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        match (key.as_str(), accepts) {
+            ("scopes", _) | ("any", Accepts::Protected) => {
+                let list = parse_list(meta.value()?, attribute, &key, errors)?;
+                let slot = if key == "scopes" {
+                    &mut args.scopes
+                } else {
+                    &mut args.any
+                };
+                if slot.is_some() {
+                    errors.push(
+                        meta.error(format!("duplicate argument `{key}` in `#[{attribute}]`")),
+                    );
+                } else {
+                    *slot = Some(list);
+                }
+            }
+            ("fresh" | "refresh", Accepts::Protected) => {
+                if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+                    errors.push(meta.error(format!(
+                        "`{key}` in `#[{attribute}]` is a flag and takes no value: write `{key}`"
+                    )));
+                    skip_value(&meta)?;
+                }
+                let slot = if key == "fresh" {
+                    &mut args.fresh
+                } else {
+                    &mut args.refresh
+                };
+                if slot.is_some() {
+                    errors.push(
+                        meta.error(format!("duplicate argument `{key}` in `#[{attribute}]`")),
+                    );
+                } else {
+                    *slot = Some(meta.path.span_ident());
+                }
+            }
+            _ => {
+                let shown = if key.is_empty() {
+                    "this argument".to_owned()
+                } else {
+                    format!("argument `{key}`")
+                };
+                errors.push(meta.error(format!(
+                    "unknown {shown} in `#[{attribute}]`: expected {valid}"
+                )));
+                skip_value(&meta)?;
+            }
+        }
+        Ok(())
+    });
+    if let Err(error) = syn::parse::Parser::parse2(parser, tokens) {
+        errors.push(error);
+    }
+    if let (Some(fresh), Some(_)) = (args.fresh, args.refresh) {
+        errors.at(
+            fresh,
+            format!("`fresh` and `refresh` cannot be combined in `#[{attribute}]`: a refresh token is never fresh"),
+        );
+    }
+    args
+}
+
+/// Consumes `= value` or `(...)` after a key so parsing can go on to the next argument.
+fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    if meta.input.peek(syn::Token![=]) {
+        meta.value()?.parse::<syn::Expr>()?;
+    } else if meta.input.peek(syn::token::Paren) {
+        let content;
+        syn::parenthesized!(content in meta.input);
+        content.parse::<TokenStream>()?;
+    }
+    Ok(())
+}
+
+trait SpanIdent {
+    fn span_ident(&self) -> Span;
+}
+
+impl SpanIdent for syn::Path {
+    fn span_ident(&self) -> Span {
+        syn::spanned::Spanned::span(self)
+    }
+}

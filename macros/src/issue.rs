@@ -1,0 +1,85 @@
+//! `#[login]` and `#[refresh]`: handlers that return a `Grant` and answer with a token pair.
+//!
+//! The body runs as written inside `async move { ... }` (so `return` and `?` keep their
+//! meaning); its `Grant` is then cut to the ceiling and signed by `__private::login` or
+//! `__private::refresh`. The return type becomes `Response`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{FnArg, ItemFn};
+
+use crate::args::{self, Accepts};
+use crate::errors::Errors;
+use crate::handler::{check_signature, grant_return, is_claims};
+use crate::registry;
+
+pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let args = args::parse(args, "login", Accepts::Ceiling, &mut errors);
+    check_signature(&func, "login", &mut errors);
+    let ret = grant_return(&func, "login", &mut errors);
+    errors.finish()?;
+    let Some(ret) = ret else {
+        return Ok(TokenStream::new());
+    };
+
+    let checks = registry::checks(args.all_names(), "login");
+    let ceiling = registry::ceiling(args.scopes.as_ref());
+    let block = &func.block;
+    let body = quote! {{
+        let __jwtguard_outcome: #ret = async move #block.await;
+        ::jwtguard::__private::login(&__jwtguard_signer, __jwtguard_outcome, #ceiling)
+    }};
+    func.sig.inputs.insert(
+        0,
+        syn::parse_quote!(__jwtguard_signer: ::jwtguard::__private::Signer),
+    );
+    func.sig.output = syn::parse_quote!(-> ::jwtguard::__private::Response);
+    *func.block = syn::parse2(body)?;
+    Ok(quote!(#checks #func))
+}
+
+pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let args = args::parse(args, "refresh", Accepts::Ceiling, &mut errors);
+    check_signature(&func, "refresh", &mut errors);
+    let ret = grant_return(&func, "refresh", &mut errors);
+    errors.finish()?;
+    let Some(ret) = ret else {
+        return Ok(TokenStream::new());
+    };
+
+    // `Claims` parameters are the refresh token's: they are bound from the guard, which has to
+    // be the last parameter because it may read the body (`{"refresh_token": "..."}`).
+    let mut bindings = Vec::new();
+    let inputs = std::mem::take(&mut func.sig.inputs);
+    for input in inputs {
+        match input {
+            FnArg::Typed(typed) if is_claims(&typed.ty) => {
+                let (pat, ty) = (&typed.pat, &typed.ty);
+                bindings.push(quote! {
+                    let #pat: #ty = match ::jwtguard::__private::RefreshGuard::claims(&__jwtguard_refresh) {
+                        ::core::result::Result::Ok(claims) => claims,
+                        ::core::result::Result::Err(response) => return response,
+                    };
+                });
+            }
+            other => func.sig.inputs.push(other),
+        }
+    }
+    func.sig
+        .inputs
+        .push(syn::parse_quote!(__jwtguard_refresh: ::jwtguard::__private::RefreshGuard));
+
+    let checks = registry::checks(args.all_names(), "refresh");
+    let ceiling = registry::ceiling(args.scopes.as_ref());
+    let block = &func.block;
+    let body = quote! {{
+        #(#bindings)*
+        let __jwtguard_outcome: #ret = async move #block.await;
+        ::jwtguard::__private::refresh(&__jwtguard_refresh, __jwtguard_outcome, #ceiling)
+    }};
+    func.sig.output = syn::parse_quote!(-> ::jwtguard::__private::Response);
+    *func.block = syn::parse2(body)?;
+    Ok(quote!(#checks #func))
+}

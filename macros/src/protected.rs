@@ -1,0 +1,79 @@
+//! `#[protected]`: a guard extractor in front of the handler.
+//!
+//! The handler gains a first parameter `__jwtguard_guard: Guard<__jwtguard_policy_NAME>`,
+//! where the policy type carries what the route requires as a constant (scope indices,
+//! freshness, token type). Nothing else of the function changes: its attributes, visibility,
+//! generics, where clause, parameters, body and return type stay as written.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::ItemFn;
+
+use crate::args::{self, Accepts};
+use crate::errors::Errors;
+use crate::handler::check_signature;
+use crate::registry;
+
+pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
+    let mut errors = Errors::default();
+    let args = args::parse(args, "protected", Accepts::Protected, &mut errors);
+    check_signature(&func, "protected", &mut errors);
+    errors.finish()?;
+
+    let all = args.scopes.clone().unwrap_or_default();
+    let any = args.any.clone().unwrap_or_default();
+    let kind = if args.refresh.is_some() {
+        quote!(Refresh)
+    } else {
+        quote!(Access)
+    };
+    let fresh = args.fresh.is_some();
+    let required: Vec<&str> = all.iter().chain(&any).map(|n| n.value.as_str()).collect();
+    let scope = required.join(" ");
+    let spec = |all: TokenStream, any: TokenStream, registry: TokenStream| {
+        quote! {
+            ::jwtguard::__private::PolicySpec {
+                kind: ::jwtguard::__private::TokenKind::#kind,
+                fresh: #fresh,
+                all: #all,
+                any: #any,
+                registry: #registry,
+                scope: #scope,
+            }
+        }
+    };
+    let spec = if required.is_empty() {
+        spec(
+            quote!(&[]),
+            quote!(&[]),
+            quote!(::core::option::Option::None),
+        )
+    } else {
+        registry::resolve(&spec(
+            registry::indices(&all),
+            registry::indices(&any),
+            registry::item("REGISTRY"),
+        ))
+    };
+    let checks = registry::checks(args.all_names(), "protected");
+
+    let policy = format_ident!("__jwtguard_policy_{}", func.sig.ident);
+    let vis = &func.vis;
+    func.sig.inputs.insert(
+        0,
+        syn::parse_quote!(__jwtguard_guard: ::jwtguard::__private::Guard<#policy>),
+    );
+    Ok(quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #policy;
+
+        impl ::jwtguard::__private::Policy for #policy {
+            const SPEC: ::jwtguard::__private::PolicySpec = #spec;
+        }
+
+        #checks
+
+        #func
+    })
+}

@@ -1,0 +1,421 @@
+//! `Auth`: the configuration every extractor and macro reads, built once at startup.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum_core::response::Response;
+use jsonwebtoken::Algorithm;
+use jsonwebtoken::jwk::JwkSet;
+
+use crate::http::error::AuthError;
+use crate::token::claims::{Claims, TokenKind, Verified};
+use crate::token::grant::Grant;
+use crate::token::issue::{IssueError, Issuer, TokenResponse};
+use crate::token::key::{self, Key};
+use crate::token::scope::Registry;
+use crate::token::sigcache::SignatureCache;
+use crate::token::verify::{TokenError, Verifier, now};
+
+/// A hook that renders the body of every error answer (status and `WWW-Authenticate` are
+/// set by jwtguard afterwards, so RFC 6750 holds whatever the hook returns).
+pub type ErrorBody = fn(&AuthError) -> Response;
+
+/// Why `Auth` refused to start. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No key at all.
+    #[error(
+        "no signing key: set JWT_SECRET_KEY to a random secret of at least 32 bytes \
+         (e.g. `openssl rand -base64 48`), or give AuthBuilder::secret / signing_key a key"
+    )]
+    MissingKey,
+    /// An HMAC secret shorter than the algorithm's hash.
+    #[error(
+        "the {algorithm:?} secret is {got} bytes; it must be at least {min} (RFC 7518 §3.2): \
+         use a random secret such as `openssl rand -base64 48`"
+    )]
+    SecretTooShort {
+        /// The algorithm.
+        algorithm: Algorithm,
+        /// The least length accepted.
+        min: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A PEM that does not parse.
+    #[error("the PEM key does not parse as {0}: give a PKCS#8 (or PKCS#1 RSA) PEM of that kind")]
+    BadPem(&'static str),
+    /// A key that does not suit its algorithm.
+    #[error(
+        "algorithm {0:?} needs {1}; the key given is not one: choose the algorithm that fits the key"
+    )]
+    KeyDoesNotFit(Algorithm, &'static str),
+    /// An algorithm this crate does not accept.
+    #[error(
+        "algorithm {0:?} is not supported: use HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA"
+    )]
+    UnsupportedAlgorithm(Algorithm),
+    /// `JWT_ALGORITHM` names no algorithm.
+    #[error("JWT_ALGORITHM={0:?} is not an algorithm: use e.g. HS256, RS256, ES256 or EdDSA")]
+    UnknownAlgorithm(String),
+    /// A public key was given to sign with.
+    #[error(
+        "a public key cannot sign: give the private key as the signing key, the public one as a verification key"
+    )]
+    PublicKeyCannotSign,
+    /// Two verification keys share a `kid`, or two have none.
+    #[error(
+        "two verification keys have the same kid {0:?}: every key needs its own kid (at most one may have none)"
+    )]
+    DuplicateKid(Option<String>),
+    /// An environment variable holds something that is not what it should be.
+    #[error("{name} must be {expected}")]
+    BadVariable {
+        /// The variable.
+        name: &'static str,
+        /// What it must hold.
+        expected: &'static str,
+    },
+}
+
+/// The JWT configuration: keys, lifetimes, issuer, audience, leeway. Cheap to clone (one
+/// reference count); give it to the router as its state, or make it reachable with
+/// `FromRef` from your own state.
+///
+/// ```
+/// use std::time::Duration;
+/// use jwtguard::Auth;
+///
+/// let auth = Auth::builder()
+///     .secret("change-me-to-a-random-secret-of-32-bytes-or-more")
+///     .access_ttl(Duration::from_secs(15 * 60))
+///     .issuer("https://api.example.com")
+///     .build()?;
+/// # Ok::<(), jwtguard::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct Auth {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) verifier: Verifier,
+    pub(crate) issuer: Issuer,
+    pub(crate) realm: String,
+    pub(crate) error_body: Option<ErrorBody>,
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Auth")
+            .field("algorithm", &self.inner.issuer.key.algorithm)
+            .field("realm", &self.inner.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`Auth`]; see [`Auth::builder`].
+#[derive(Debug, Clone)]
+pub struct AuthBuilder {
+    signing: Option<Key>,
+    algorithm: Option<Algorithm>,
+    verification: Vec<Key>,
+    access_ttl: Duration,
+    refresh_ttl: Duration,
+    issuer: Option<String>,
+    audience: Vec<String>,
+    leeway: Duration,
+    realm: String,
+    error_body: Option<ErrorBody>,
+    signature_cache: usize,
+}
+
+/// Default access-token lifetime: 15 minutes (AuthX's default).
+pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
+/// Default refresh-token lifetime: 30 days.
+pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+impl Default for AuthBuilder {
+    fn default() -> Self {
+        Self {
+            signing: None,
+            algorithm: None,
+            verification: Vec::new(),
+            access_ttl: DEFAULT_ACCESS_TTL,
+            refresh_ttl: DEFAULT_REFRESH_TTL,
+            issuer: None,
+            audience: Vec::new(),
+            leeway: Duration::ZERO,
+            realm: "api".to_owned(),
+            error_body: None,
+            signature_cache: 0,
+        }
+    }
+}
+
+impl AuthBuilder {
+    /// An HMAC secret that signs and verifies (HS256 unless [`algorithm`](Self::algorithm)
+    /// says HS384 or HS512).
+    pub fn secret(mut self, secret: impl AsRef<[u8]>) -> Self {
+        self.signing = Some(Key::hmac(Algorithm::HS256, secret));
+        self
+    }
+
+    /// The algorithm of the key given with [`secret`](Self::secret).
+    pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.algorithm = Some(algorithm);
+        self
+    }
+
+    /// The key that signs new tokens (and verifies them).
+    pub fn signing_key(mut self, key: Key) -> Self {
+        self.signing = Some(key);
+        self
+    }
+
+    /// A key that only verifies, selected by its `kid`: the previous key during a rotation,
+    /// or another issuer's public key.
+    pub fn verification_key(mut self, key: Key) -> Self {
+        self.verification.push(key);
+        self
+    }
+
+    /// Access-token lifetime (default 15 minutes).
+    pub fn access_ttl(mut self, ttl: Duration) -> Self {
+        self.access_ttl = ttl;
+        self
+    }
+
+    /// Refresh-token lifetime (default 30 days).
+    pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.refresh_ttl = ttl;
+        self
+    }
+
+    /// `iss` written into tokens and required on verification.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// An accepted `aud`; the first one is written into tokens. When none is set, a token
+    /// carrying `aud` is refused.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience.push(audience.into());
+        self
+    }
+
+    /// Clock skew tolerated on `exp`, `nbf` and `iat` (default 0 s, like AuthX).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// The `realm` of `WWW-Authenticate` (default `"api"`).
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// Replaces the JSON body of every error answer.
+    pub fn error_body(mut self, render: ErrorBody) -> Self {
+        self.error_body = Some(render);
+        self
+    }
+
+    /// Remembers up to `capacity` verified asymmetric signatures (RS/PS/ES/EdDSA) so that a
+    /// repeated token skips the public-key operation. Off (0) by default. Expiry, type,
+    /// scopes and revocation are still checked on every request; the cost is memory (one
+    /// entry per distinct live token, up to `capacity`) and that a key removed from the
+    /// configuration at run time is not consulted again for tokens already cached — which
+    /// cannot happen here, since keys are fixed at startup.
+    pub fn signature_cache(mut self, capacity: usize) -> Self {
+        self.signature_cache = capacity;
+        self
+    }
+
+    /// Checks every key and builds the configuration.
+    pub fn build(self) -> Result<Auth, ConfigError> {
+        let mut signing = self.signing.ok_or(ConfigError::MissingKey)?;
+        if let (Some(algorithm), key::Material::Secret(_)) = (self.algorithm, &signing.material) {
+            signing.algorithm = algorithm;
+        }
+        let sign_key = key::sign_key(&signing)?;
+        let mut keys = vec![key::verify_key(&signing)?];
+        for extra in &self.verification {
+            let verify_key = key::verify_key(extra)?;
+            if keys.iter().any(|k| k.kid == verify_key.kid) {
+                return Err(ConfigError::DuplicateKid(verify_key.kid));
+            }
+            keys.push(verify_key);
+        }
+        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
+        Ok(Auth {
+            inner: Arc::new(Inner {
+                verifier: Verifier {
+                    keys,
+                    leeway,
+                    issuer: self.issuer.clone(),
+                    audience: self.audience.clone(),
+                    cache: (self.signature_cache > 0)
+                        .then(|| SignatureCache::new(self.signature_cache)),
+                },
+                issuer: Issuer {
+                    key: sign_key,
+                    access_ttl: self.access_ttl,
+                    refresh_ttl: self.refresh_ttl,
+                    iss: self.issuer,
+                    audience: self.audience.into_iter().next(),
+                },
+                realm: self.realm,
+                error_body: self.error_body,
+            }),
+        })
+    }
+}
+
+impl Auth {
+    /// A builder: give it at least a key.
+    pub fn builder() -> AuthBuilder {
+        AuthBuilder::default()
+    }
+
+    /// Configuration from the environment:
+    ///
+    /// | variable | meaning | default |
+    /// |---|---|---|
+    /// | `JWT_SECRET_KEY` | HMAC secret (≥ 32 bytes), or a private key PEM for RS/PS/ES/EdDSA | required |
+    /// | `JWT_ALGORITHM` | `HS256`, `HS384`, `HS512`, `RS256`, `PS256`, `ES256`, `EdDSA`, ... | `HS256` |
+    /// | `JWT_ACCESS_TOKEN_EXPIRES` | access lifetime, seconds | 900 |
+    /// | `JWT_REFRESH_TOKEN_EXPIRES` | refresh lifetime, seconds | 2592000 |
+    /// | `JWT_ISSUER` | `iss` written and required | none |
+    /// | `JWT_AUDIENCE` | `aud` written and required | none |
+    /// | `JWT_LEEWAY` | clock skew tolerated, seconds | 0 |
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// [`from_env`](Self::from_env) reading from any source (tests, a config file).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secret = var("JWT_SECRET_KEY")
+            .filter(|s| !s.is_empty())
+            .ok_or(ConfigError::MissingKey)?;
+        let algorithm = match var("JWT_ALGORITHM") {
+            None => Algorithm::HS256,
+            Some(name) => name
+                .parse::<Algorithm>()
+                .map_err(|_| ConfigError::UnknownAlgorithm(name))?,
+        };
+        let key = if key::is_hmac(algorithm) {
+            Key::hmac(algorithm, secret)
+        } else {
+            Key::private_pem(algorithm, secret)
+        };
+        let seconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
+            var(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .map(Duration::from_secs)
+                        .map_err(|_| ConfigError::BadVariable {
+                            name,
+                            expected: "a whole number of seconds",
+                        })
+                })
+                .transpose()
+        };
+        let mut builder = Self::builder().signing_key(key);
+        if let Some(ttl) = seconds("JWT_ACCESS_TOKEN_EXPIRES")? {
+            builder = builder.access_ttl(ttl);
+        }
+        if let Some(ttl) = seconds("JWT_REFRESH_TOKEN_EXPIRES")? {
+            builder = builder.refresh_ttl(ttl);
+        }
+        if let Some(leeway) = seconds("JWT_LEEWAY")? {
+            builder = builder.leeway(leeway);
+        }
+        if let Some(issuer) = var("JWT_ISSUER").filter(|s| !s.is_empty()) {
+            builder = builder.issuer(issuer);
+        }
+        if let Some(audience) = var("JWT_AUDIENCE").filter(|s| !s.is_empty()) {
+            builder = builder.audience(audience);
+        }
+        builder.build()
+    }
+
+    /// Verifies an access token and returns its claims.
+    pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_kind(token, TokenKind::Access)
+    }
+
+    /// Verifies a refresh token and returns its claims.
+    pub fn verify_refresh(&self, token: &str) -> Result<Claims, TokenError> {
+        self.verify_kind(token, TokenKind::Refresh)
+    }
+
+    fn verify_kind(&self, token: &str, kind: TokenKind) -> Result<Claims, TokenError> {
+        let verified = self.verified(token, kind, None)?;
+        Claims::from_verified(verified).map_err(|_| TokenError::Malformed)
+    }
+
+    pub(crate) fn verified(
+        &self,
+        token: &str,
+        kind: TokenKind,
+        registry: Option<&Registry>,
+    ) -> Result<Verified, TokenError> {
+        self.inner.verifier.verify(token, kind, registry, now())
+    }
+
+    /// An access token for `grant` (AuthX's `create_access_token`); fresh only if the grant
+    /// says so.
+    pub fn create_access_token(&self, grant: &Grant) -> Result<String, IssueError> {
+        let fresh = grant.fresh.unwrap_or(false);
+        self.inner
+            .issuer
+            .token(grant, TokenKind::Access, fresh, now())
+    }
+
+    /// A refresh token for `grant` (AuthX's `create_refresh_token`).
+    pub fn create_refresh_token(&self, grant: &Grant) -> Result<String, IssueError> {
+        self.inner
+            .issuer
+            .token(grant, TokenKind::Refresh, false, now())
+    }
+
+    /// An access + refresh pair for `grant` (AuthX's `create_token_pair`); the access token is
+    /// fresh only if the grant says so.
+    pub fn create_token_pair(&self, grant: &Grant) -> Result<TokenResponse, IssueError> {
+        let fresh = grant.fresh.unwrap_or(false);
+        self.inner.issuer.pair(grant, fresh, now())
+    }
+
+    pub(crate) fn issue_pair(
+        &self,
+        grant: &Grant,
+        fresh: bool,
+    ) -> Result<TokenResponse, IssueError> {
+        self.inner.issuer.pair(grant, fresh, now())
+    }
+
+    /// The public keys as a JWKS document (`{"keys": [...]}`), to serve at
+    /// `/.well-known/jwks.json`. HMAC secrets are never included.
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self
+                .inner
+                .verifier
+                .keys
+                .iter()
+                .filter_map(|k| k.jwk.clone())
+                .collect(),
+        }
+    }
+
+    /// The realm of `WWW-Authenticate`.
+    pub fn realm(&self) -> &str {
+        &self.inner.realm
+    }
+}

@@ -1,0 +1,235 @@
+//! `AuthError` and its RFC 6750 / RFC 9470 answers.
+
+use std::fmt;
+
+use axum_core::response::{IntoResponse, Response};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+
+use crate::auth::Auth;
+use crate::token::issue::IssueError;
+use crate::token::verify::TokenError;
+
+/// What went wrong, by kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthErrorKind {
+    /// No bearer token was sent.
+    MissingToken,
+    /// The request is malformed: two `Authorization` headers, an empty `Bearer`, a header
+    /// over 8 KiB, a body that is not the expected JSON.
+    InvalidRequest(&'static str),
+    /// The token was sent and refused.
+    InvalidToken(TokenError),
+    /// The token lacks a scope; the value is the `scope` the route requires.
+    InsufficientScope(&'static str),
+    /// The route needs a fresh token (straight from a login).
+    NotFresh,
+    /// Wrong username or password (for your login handler: `AuthError::invalid_credentials()`).
+    InvalidCredentials,
+    /// A token could not be issued: a server-side mistake, answered as a bare 500.
+    Issue(IssueError),
+}
+
+/// An authentication or authorization failure, answered as RFC 6750 says:
+///
+/// | situation | status | `WWW-Authenticate` | body `error` |
+/// |---|---|---|---|
+/// | no token | 401 | `Bearer realm="api"` | `missing_token` |
+/// | invalid, wrong type | 401 | `Bearer realm="api", error="invalid_token", error_description="..."` | `invalid_token` |
+/// | expired | 401 | same, `error_description="The token has expired"` | `token_expired` |
+/// | malformed request | 400 | `Bearer realm="api", error="invalid_request", error_description="..."` | `invalid_request` |
+/// | missing scope | 403 | `Bearer realm="api", error="insufficient_scope", scope="reports:read"` | `insufficient_scope` |
+/// | not fresh | 401 | `Bearer realm="api", error="insufficient_user_authentication", ...` | `fresh_token_required` |
+/// | bad login | 401 | `Bearer realm="api"` | `invalid_credentials` |
+///
+/// The JSON body is `{"error": "<code>", "message": "<human text>"}`, or whatever the
+/// [`AuthBuilder::error_body`](crate::AuthBuilder::error_body) hook renders. No answer ever
+/// carries a secret, a signature, a token or a panic message.
+pub struct AuthError {
+    kind: AuthErrorKind,
+    /// The configuration that raised it, for its realm and body hook.
+    auth: Option<Auth>,
+}
+
+impl AuthError {
+    /// An error of `kind`, with the default realm and body.
+    pub fn new(kind: AuthErrorKind) -> Self {
+        Self { kind, auth: None }
+    }
+
+    /// Wrong username or password: a 401 that says no more (no account enumeration).
+    pub fn invalid_credentials() -> Self {
+        Self::new(AuthErrorKind::InvalidCredentials)
+    }
+
+    /// A 400 for a malformed request; `description` goes to `error_description`.
+    pub fn invalid_request(description: &'static str) -> Self {
+        Self::new(AuthErrorKind::InvalidRequest(description))
+    }
+
+    /// Answers with `auth`'s realm and body hook.
+    pub fn with_auth(mut self, auth: &Auth) -> Self {
+        self.auth = Some(auth.clone());
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &AuthErrorKind {
+        &self.kind
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self.kind {
+            AuthErrorKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            AuthErrorKind::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            AuthErrorKind::Issue(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// The stable machine-readable code of the body's `error`.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            AuthErrorKind::MissingToken => "missing_token",
+            AuthErrorKind::InvalidRequest(_) => "invalid_request",
+            AuthErrorKind::InvalidToken(TokenError::Expired) => "token_expired",
+            AuthErrorKind::InvalidToken(TokenError::Revoked) => "token_revoked",
+            AuthErrorKind::InvalidToken(_) => "invalid_token",
+            AuthErrorKind::InsufficientScope(_) => "insufficient_scope",
+            AuthErrorKind::NotFresh => "fresh_token_required",
+            AuthErrorKind::InvalidCredentials => "invalid_credentials",
+            AuthErrorKind::Issue(_) => "internal_error",
+        }
+    }
+
+    /// The human message of the body (the words of AuthX where it has them).
+    pub fn message(&self) -> &'static str {
+        match self.kind {
+            AuthErrorKind::MissingToken => "Missing JWT in request",
+            AuthErrorKind::InvalidRequest(_) => "Malformed authentication request",
+            AuthErrorKind::InvalidToken(TokenError::Expired) => "Token expired",
+            AuthErrorKind::InvalidToken(TokenError::Revoked) => "Token revoked",
+            AuthErrorKind::InvalidToken(_) => "Invalid token",
+            AuthErrorKind::InsufficientScope(_) => "Insufficient scope",
+            AuthErrorKind::NotFresh => "Fresh token required",
+            AuthErrorKind::InvalidCredentials => "Invalid credentials",
+            AuthErrorKind::Issue(_) => "Internal server error",
+        }
+    }
+
+    /// The `WWW-Authenticate` challenge, when the status calls for one.
+    pub fn challenge(&self) -> Option<String> {
+        let realm = self.auth.as_ref().map_or("api", Auth::realm);
+        let (error, detail) = match &self.kind {
+            AuthErrorKind::MissingToken | AuthErrorKind::InvalidCredentials => {
+                return Some(format!("Bearer realm=\"{}\"", quoted(realm)));
+            }
+            AuthErrorKind::Issue(_) => return None,
+            AuthErrorKind::InvalidRequest(d) => {
+                ("invalid_request", format!("error_description=\"{d}\""))
+            }
+            AuthErrorKind::InvalidToken(e) => (
+                "invalid_token",
+                format!("error_description=\"{}\"", description(*e)),
+            ),
+            AuthErrorKind::InsufficientScope(scope) => {
+                ("insufficient_scope", format!("scope=\"{}\"", quoted(scope)))
+            }
+            AuthErrorKind::NotFresh => (
+                "insufficient_user_authentication",
+                "error_description=\"A fresh token from a new login is required\"".to_owned(),
+            ),
+        };
+        Some(format!(
+            "Bearer realm=\"{}\", error=\"{error}\", {detail}",
+            quoted(realm)
+        ))
+    }
+}
+
+fn description(error: TokenError) -> &'static str {
+    match error {
+        TokenError::Expired => "The token has expired",
+        TokenError::NotYetValid => "The token is not valid yet",
+        TokenError::IssuedInFuture => "The token was issued in the future",
+        TokenError::WrongType => "The token is of the wrong type for this endpoint",
+        TokenError::Revoked => "The token has been revoked",
+        TokenError::TooLarge => "The token is too large",
+        TokenError::Signature => "The token signature is invalid",
+        TokenError::Algorithm => "The token algorithm is not accepted",
+        TokenError::UnknownKey => "The token key id is unknown",
+        TokenError::Critical => "The token requires unsupported extensions",
+        TokenError::MissingClaim(_) => "The token lacks a required claim",
+        TokenError::Audience => "The token is not meant for this audience",
+        TokenError::Issuer => "The token issuer is not accepted",
+        TokenError::Malformed => "The token is malformed",
+    }
+}
+
+/// Makes a value safe inside a quoted-string (RFC 9110 §5.6.4): the realm and scope names
+/// are ours, but a realm from configuration could hold a quote.
+fn quoted(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| c.is_ascii() && !c.is_ascii_control() && *c != '"' && *c != '\\')
+        .collect()
+}
+
+impl From<TokenError> for AuthError {
+    fn from(error: TokenError) -> Self {
+        Self::new(AuthErrorKind::InvalidToken(error))
+    }
+}
+
+impl From<IssueError> for AuthError {
+    fn from(error: IssueError) -> Self {
+        Self::new(AuthErrorKind::Issue(error))
+    }
+}
+
+impl fmt::Debug for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthError")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            AuthErrorKind::InvalidToken(e) => write!(f, "{}: {e}", self.message()),
+            AuthErrorKind::Issue(e) => write!(f, "could not issue a token: {e}"),
+            _ => f.write_str(self.message()),
+        }
+    }
+}
+
+impl std::error::Error for AuthError {}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let hook = self.auth.as_ref().and_then(|a| a.inner.error_body);
+        let mut response = if let Some(render) = hook {
+            render(&self)
+        } else {
+            {
+                let body = serde_json::json!({ "error": self.code(), "message": self.message() });
+                let mut response = Response::new(body.to_string().into());
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response
+            }
+        };
+        *response.status_mut() = self.status();
+        let headers = response.headers_mut();
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(challenge) = self.challenge().and_then(|c| HeaderValue::try_from(c).ok()) {
+            headers.insert(WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}

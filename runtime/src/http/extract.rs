@@ -1,0 +1,85 @@
+//! The `Claims` extractors and the per-request cache of a verified token.
+
+use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::bearer::bearer;
+use super::error::AuthError;
+use crate::auth::Auth;
+use crate::token::claims::{Claims, TokenKind, Verified};
+use crate::token::scope::Registry;
+use crate::token::verify::TokenError;
+
+/// Verifies the request's bearer token as `kind` once, caching the result in the request's
+/// extensions; a cached token (from an earlier extractor or a jwtguard guard) is reused.
+/// `Ok(None)`: no token was sent.
+pub(crate) fn verified(
+    parts: &mut Parts,
+    auth: &Auth,
+    kind: TokenKind,
+    registry: Option<&Registry>,
+) -> Result<Option<Verified>, AuthError> {
+    if let Some(cached) = parts.extensions.get_mut::<Verified>() {
+        if let Some(registry) = registry {
+            cached.index_scopes(registry);
+        }
+        return Ok(Some(cached.clone()));
+    }
+    let Some(token) = bearer(&parts.headers).map_err(|e| e.with_auth(auth))? else {
+        return Ok(None);
+    };
+    let verified = auth
+        .verified(token, kind, registry)
+        .map_err(|e| AuthError::from(e).with_auth(auth))?;
+    parts.extensions.insert(verified.clone());
+    Ok(Some(verified))
+}
+
+pub(crate) fn missing(auth: &Auth) -> AuthError {
+    AuthError::new(super::error::AuthErrorKind::MissingToken).with_auth(auth)
+}
+
+fn claims<E: DeserializeOwned + 'static>(
+    verified: Verified,
+    auth: &Auth,
+) -> Result<Claims<E>, AuthError> {
+    Claims::from_verified(verified)
+        .map_err(|_| AuthError::from(TokenError::Malformed).with_auth(auth))
+}
+
+impl<S, E> FromRequestParts<S> for Claims<E>
+where
+    Auth: FromRef<S>,
+    S: Send + Sync,
+    E: DeserializeOwned + Send + Sync + 'static,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = Auth::from_ref(state);
+        let verified =
+            verified(parts, &auth, TokenKind::Access, None)?.ok_or_else(|| missing(&auth))?;
+        claims(verified, &auth)
+    }
+}
+
+impl<S, E> OptionalFromRequestParts<S> for Claims<E>
+where
+    Auth: FromRef<S>,
+    S: Send + Sync,
+    E: DeserializeOwned + Send + Sync + 'static,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        let auth = Auth::from_ref(state);
+        match verified(parts, &auth, TokenKind::Access, None)? {
+            Some(verified) => claims(verified, &auth).map(Some),
+            None => Ok(None),
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The axum glue: extractors, RFC 6750 answers, token-pair responses.
+
+pub(crate) mod bearer;
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod respond;

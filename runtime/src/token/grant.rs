@@ -1,0 +1,204 @@
+//! `Grant`: what a login or refresh handler decides, before anything is signed.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::claims::Claims;
+use super::issue::IssueError;
+use super::scope::{Scope, covers};
+
+/// Claim names a grant's extra data may not set: they are the token's own.
+pub(crate) const RESERVED_CLAIMS: &[&str] = &[
+    "sub", "iat", "nbf", "exp", "jti", "type", "fresh", "scopes", "iss", "aud", "ver", "csrf",
+];
+/// Header names a grant may not set: they decide how the token is verified.
+pub(crate) const RESERVED_HEADERS: &[&str] = &[
+    "alg", "typ", "kid", "crit", "jku", "jwk", "x5u", "x5c", "x5t", "x5t#S256", "b64", "zip",
+    "enc", "cty",
+];
+
+/// What a `#[login]` or `#[refresh]` handler returns: who gets a token pair, with which scopes
+/// and data. The macro signs it and answers with a [`TokenResponse`](crate::TokenResponse).
+///
+/// The options mirror AuthX's `create_token_pair`: subject, freshness, extra headers, access
+/// and refresh expiry, extra data, audience, access and refresh scopes.
+///
+/// ```
+/// use std::time::Duration;
+/// use jwtguard::{scopes, Grant};
+///
+/// scopes! { REPORTS_READ = "reports:read" }
+///
+/// #[derive(serde::Serialize)]
+/// struct Profile { tenant: &'static str }
+///
+/// let grant = Grant::to("user-42")
+///     .scopes([REPORTS_READ])
+///     .extra(Profile { tenant: "acme" })
+///     .access_ttl(Duration::from_secs(600));
+/// assert_eq!(grant.sub(), "user-42");
+/// ```
+#[derive(Clone)]
+pub struct Grant {
+    pub(crate) sub: String,
+    pub(crate) fresh: Option<bool>,
+    pub(crate) scopes: Vec<Cow<'static, str>>,
+    pub(crate) refresh_scopes: Option<Vec<Cow<'static, str>>>,
+    pub(crate) extra: Result<Option<Map<String, Value>>, IssueError>,
+    pub(crate) headers: Result<Map<String, Value>, IssueError>,
+    pub(crate) access_ttl: Option<Duration>,
+    pub(crate) refresh_ttl: Option<Duration>,
+    pub(crate) audience: Option<String>,
+}
+
+impl Grant {
+    /// A grant for the subject `sub` (a user id: anything that displays, e.g. a `String` or
+    /// a `u64`), with no scopes.
+    pub fn to(sub: impl fmt::Display) -> Self {
+        Self {
+            sub: sub.to_string(),
+            fresh: None,
+            scopes: Vec::new(),
+            refresh_scopes: None,
+            extra: Ok(None),
+            headers: Ok(Map::new()),
+            access_ttl: None,
+            refresh_ttl: None,
+            audience: None,
+        }
+    }
+
+    /// A grant that renews what a refresh token carries: its subject, its scopes and its extra
+    /// claims. The `#[refresh]` macro makes the new access token non-fresh.
+    pub fn renew<E>(claims: &Claims<E>) -> Self {
+        let mut grant = Self::to(claims.sub());
+        grant.scopes = claims.scopes().into_iter().map(Cow::Owned).collect();
+        let extra = serde_json::from_slice::<Map<String, Value>>(claims.verified.payload())
+            .map(|mut map| {
+                map.retain(|name, _| !RESERVED_CLAIMS.contains(&name.as_str()));
+                map
+            })
+            .unwrap_or_default();
+        if !extra.is_empty() {
+            grant.extra = Ok(Some(extra));
+        }
+        grant
+    }
+
+    /// The scopes of the access token (and of the refresh token, unless
+    /// [`refresh_scopes`](Self::refresh_scopes) says otherwise), replacing any set before.
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
+        self.scopes = scopes
+            .into_iter()
+            .map(|s| Cow::Borrowed(s.name()))
+            .collect();
+        self
+    }
+
+    /// The scopes of the refresh token only: the most a refresh may ever grant again.
+    pub fn refresh_scopes(mut self, scopes: impl IntoIterator<Item = Scope>) -> Self {
+        self.refresh_scopes = Some(
+            scopes
+                .into_iter()
+                .map(|s| Cow::Borrowed(s.name()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Keeps only the scopes named in `requested`, an OAuth 2 space-separated `scope`
+    /// parameter: a client may narrow its grant, never widen it.
+    pub fn narrow_to(mut self, requested: &str) -> Self {
+        let asked: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
+        self.scopes
+            .retain(|held| asked.iter().any(|want| covers(want, held)));
+        if let Some(refresh) = &mut self.refresh_scopes {
+            refresh.retain(|held| asked.iter().any(|want| covers(want, held)));
+        }
+        self
+    }
+
+    /// Marks the access token fresh or not. A `#[login]` grant is fresh unless set to `false`
+    /// here; a `#[refresh]` grant is never fresh.
+    pub fn fresh(mut self, fresh: bool) -> Self {
+        self.fresh = Some(fresh);
+        self
+    }
+
+    /// Extra claims, added to both tokens: any `Serialize` type that serializes to a JSON
+    /// object. Names of registered claims (`sub`, `exp`, `scopes`, ...) are refused when the
+    /// pair is issued, never silently overwritten.
+    pub fn extra(mut self, data: impl Serialize) -> Self {
+        self.extra = match serde_json::to_value(data) {
+            Ok(Value::Object(map)) => Ok(Some(map)),
+            Ok(_) => Err(IssueError::ExtraNotAnObject),
+            Err(_) => Err(IssueError::Serialize),
+        };
+        self
+    }
+
+    /// An extra JOSE header member for both tokens. `alg`, `kid`, `typ`, `crit`, `jwk`,
+    /// `jku`, `x5u`, `x5c` and the like are refused when the pair is issued.
+    pub fn header(mut self, name: impl Into<String>, value: impl Serialize) -> Self {
+        if let Ok(headers) = &mut self.headers {
+            match serde_json::to_value(value) {
+                Ok(value) => {
+                    headers.insert(name.into(), value);
+                }
+                Err(_) => self.headers = Err(IssueError::Serialize),
+            }
+        }
+        self
+    }
+
+    /// How long the access token lives, instead of the configured default.
+    pub fn access_ttl(mut self, ttl: Duration) -> Self {
+        self.access_ttl = Some(ttl);
+        self
+    }
+
+    /// How long the refresh token lives, instead of the configured default.
+    pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
+        self.refresh_ttl = Some(ttl);
+        self
+    }
+
+    /// The `aud` of both tokens, instead of the configured audience.
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// The subject.
+    pub fn sub(&self) -> &str {
+        &self.sub
+    }
+
+    /// The access token's scope names.
+    pub fn scope_names(&self) -> impl Iterator<Item = &str> {
+        self.scopes.iter().map(|s| &**s)
+    }
+
+    /// Drops every scope (access and refresh) that `allowed` does not cover.
+    pub(crate) fn clamp(&mut self, allowed: impl Fn(&str) -> bool) {
+        self.scopes.retain(|s| allowed(s));
+        if let Some(refresh) = &mut self.refresh_scopes {
+            refresh.retain(|s| allowed(s));
+        }
+    }
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grant")
+            .field("sub", &self.sub)
+            .field("fresh", &self.fresh)
+            .field("scopes", &self.scopes)
+            .field("refresh_scopes", &self.refresh_scopes)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,217 @@
+//! Signing tokens and token pairs.
+//!
+//! The header segment of the signing key is encoded once at startup; a pair shares it, and
+//! HMAC keys are pre-keyed, so a pair costs two payload serializations and two MACs.
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::claims::TokenKind;
+use super::grant::{Grant, RESERVED_CLAIMS, RESERVED_HEADERS};
+use super::key::{MAX_TAG, SignKey, Signing};
+
+/// The token-pair answer of a login or refresh endpoint (RFC 6749 §5.1 and AuthX's
+/// `TokenResponse`): `{"access_token", "refresh_token", "token_type": "bearer", "expires_in"}`.
+///
+/// As an axum response it is a 200 with `Cache-Control: no-store`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: String,
+    /// The refresh token.
+    pub refresh_token: String,
+    /// Always `"bearer"`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    // Tokens are credentials: keep them out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a token could not be issued. These are server-side mistakes (a grant asking for a
+/// reserved claim, say), answered with a 500 that reveals nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// Extra data tried to set a registered claim such as `sub` or `scopes`.
+    #[error("extra data may not set the registered claim `{0}`")]
+    ReservedClaim(String),
+    /// An extra header tried to set `alg`, `kid`, `crit`, a key, or the like.
+    #[error("an extra header may not set `{0}`")]
+    ReservedHeader(String),
+    /// Extra data did not serialize to a JSON object.
+    #[error("extra data must serialize to a JSON object")]
+    ExtraNotAnObject,
+    /// Extra data or a header failed to serialize.
+    #[error("extra data or a header failed to serialize")]
+    Serialize,
+    /// The signing backend failed.
+    #[error("signing failed")]
+    Sign,
+    /// The operating system's random source failed.
+    #[error("no randomness available for the token id")]
+    Random,
+}
+
+pub(crate) struct Issuer {
+    pub(crate) key: SignKey,
+    pub(crate) access_ttl: Duration,
+    pub(crate) refresh_ttl: Duration,
+    pub(crate) iss: Option<String>,
+    pub(crate) audience: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Payload<'a> {
+    sub: &'a str,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+    jti: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    fresh: bool,
+    scopes: &'a [Cow<'static, str>],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<&'a str>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    extra: Option<&'a Map<String, Value>>,
+}
+
+fn secs(ttl: Duration) -> i64 {
+    i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
+}
+
+fn jti() -> Result<String, IssueError> {
+    let mut bytes = [0u8; 16];
+    getrandom::getrandom(&mut bytes).map_err(|_| IssueError::Random)?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+impl Issuer {
+    /// One token of `kind` for `grant`; `fresh` applies to access tokens only.
+    pub(crate) fn token(
+        &self,
+        grant: &Grant,
+        kind: TokenKind,
+        fresh: bool,
+        now: i64,
+    ) -> Result<String, IssueError> {
+        let header = self.header(grant)?;
+        self.sign(&header, grant, kind, fresh, now)
+    }
+
+    pub(crate) fn pair(
+        &self,
+        grant: &Grant,
+        fresh: bool,
+        now: i64,
+    ) -> Result<TokenResponse, IssueError> {
+        let header = self.header(grant)?;
+        let access_token = self.sign(&header, grant, TokenKind::Access, fresh, now)?;
+        let refresh_token = self.sign(&header, grant, TokenKind::Refresh, false, now)?;
+        Ok(TokenResponse {
+            access_token,
+            refresh_token,
+            token_type: "bearer".to_owned(),
+            expires_in: grant.access_ttl.unwrap_or(self.access_ttl).as_secs(),
+        })
+    }
+
+    fn header<'s>(&'s self, grant: &Grant) -> Result<Cow<'s, str>, IssueError> {
+        let extra = grant.headers.as_ref().map_err(Clone::clone)?;
+        if extra.is_empty() {
+            return Ok(Cow::Borrowed(&self.key.header_segment));
+        }
+        if let Some(name) = extra
+            .keys()
+            .find(|k| RESERVED_HEADERS.contains(&k.as_str()))
+        {
+            return Err(IssueError::ReservedHeader(name.clone()));
+        }
+        let mut header = extra.clone();
+        header.insert(
+            "alg".into(),
+            serde_json::to_value(self.key.algorithm).map_err(|_| IssueError::Serialize)?,
+        );
+        header.insert("typ".into(), "JWT".into());
+        if let Some(kid) = &self.key.kid {
+            header.insert("kid".into(), kid.clone().into());
+        }
+        let json = serde_json::to_vec(&header).map_err(|_| IssueError::Serialize)?;
+        Ok(Cow::Owned(URL_SAFE_NO_PAD.encode(json)))
+    }
+
+    fn sign(
+        &self,
+        header: &str,
+        grant: &Grant,
+        kind: TokenKind,
+        fresh: bool,
+        now: i64,
+    ) -> Result<String, IssueError> {
+        let extra = grant.extra.as_ref().map_err(Clone::clone)?.as_ref();
+        if let Some(name) =
+            extra.and_then(|m| m.keys().find(|k| RESERVED_CLAIMS.contains(&k.as_str())))
+        {
+            return Err(IssueError::ReservedClaim(name.clone()));
+        }
+        let (ttl, scopes) = match kind {
+            TokenKind::Access => (grant.access_ttl.unwrap_or(self.access_ttl), &grant.scopes),
+            TokenKind::Refresh => (
+                grant.refresh_ttl.unwrap_or(self.refresh_ttl),
+                grant.refresh_scopes.as_ref().unwrap_or(&grant.scopes),
+            ),
+        };
+        let jti = jti()?;
+        let payload = Payload {
+            sub: &grant.sub,
+            iat: now,
+            nbf: now,
+            exp: now.saturating_add(secs(ttl)),
+            jti: &jti,
+            kind: kind.as_str(),
+            fresh: fresh && kind == TokenKind::Access,
+            scopes,
+            iss: self.iss.as_deref(),
+            aud: grant.audience.as_deref().or(self.audience.as_deref()),
+            extra,
+        };
+        let json = serde_json::to_vec(&payload).map_err(|_| IssueError::Serialize)?;
+        let mut token = String::with_capacity(header.len() + json.len() * 4 / 3 + 4 + 90);
+        token.push_str(header);
+        token.push('.');
+        URL_SAFE_NO_PAD.encode_string(&json, &mut token);
+        match &self.key.signing {
+            Signing::Mac(mac) => {
+                let mut tag = [0u8; MAX_TAG];
+                let len = mac.sign(token.as_bytes(), &mut tag);
+                token.push('.');
+                URL_SAFE_NO_PAD.encode_string(&tag[..len], &mut token);
+            }
+            Signing::Private(key) => {
+                let signature =
+                    jsonwebtoken::crypto::sign(token.as_bytes(), key, self.key.algorithm)
+                        .map_err(|_| IssueError::Sign)?;
+                token.push('.');
+                token.push_str(&signature);
+            }
+        }
+        Ok(token)
+    }
+}

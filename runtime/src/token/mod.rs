@@ -1,0 +1,11 @@
+//! The token core: keys, claims, scopes, verification and issuing. It knows nothing of HTTP,
+//! so benches drive it directly and another framework could reuse it.
+
+pub(crate) mod claims;
+pub(crate) mod grant;
+pub(crate) mod issue;
+pub(crate) mod key;
+pub(crate) mod parse;
+pub(crate) mod scope;
+pub(crate) mod sigcache;
+pub(crate) mod verify;

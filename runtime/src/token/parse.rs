@@ -1,0 +1,394 @@
+//! One-pass parsing of a token's header and payload into borrowed fields.
+//!
+//! Strings borrow from the decoded buffer (no allocation unless they contain escapes), the
+//! scope array is turned into a bitset as it is read, and every registered member may appear
+//! once: a duplicated `sub` or `exp` is an error, never "last one wins".
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::claims::TokenKind;
+use super::scope::{Registry, ScopeSet};
+
+/// The members of a JOSE header that matter here. `jwk`, `jku`, `x5u` and `x5c` are
+/// deliberately not read: keys never come from the token.
+#[derive(Deserialize)]
+pub(crate) struct Header<'a> {
+    #[serde(borrow)]
+    pub(crate) alg: Cow<'a, str>,
+    #[serde(borrow, default)]
+    pub(crate) kid: Option<Cow<'a, str>>,
+    /// Present at all (even `null`) means the token demands extensions we do not implement.
+    #[serde(default, deserialize_with = "present")]
+    pub(crate) crit: bool,
+}
+
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer).map(|_| true)
+}
+
+/// What the payload must be checked against while it is parsed.
+pub(crate) struct Expect<'r> {
+    pub(crate) registry: Option<&'r Registry>,
+    pub(crate) issuer: Option<&'r str>,
+    pub(crate) audience: &'r [String],
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum PayloadError {
+    /// Not JSON, a wrong type, a duplicated member.
+    Malformed,
+    Missing(&'static str),
+    WrongAudience,
+    WrongIssuer,
+}
+
+pub(crate) struct Payload<'a> {
+    pub(crate) sub: Cow<'a, str>,
+    pub(crate) jti: Cow<'a, str>,
+    pub(crate) iat: i64,
+    pub(crate) exp: i64,
+    pub(crate) nbf: Option<i64>,
+    pub(crate) kind: TokenKind,
+    pub(crate) fresh: bool,
+    pub(crate) scopes: ScopeSet,
+}
+
+pub(crate) fn payload<'a>(
+    json: &'a [u8],
+    expect: &Expect<'_>,
+) -> Result<Payload<'a>, PayloadError> {
+    let mut outcome = Outcome::default();
+    let seed = PayloadSeed {
+        expect,
+        outcome: &mut outcome,
+    };
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let parsed = seed.deserialize(&mut de).and_then(|p| de.end().map(|()| p));
+    match parsed {
+        Ok(payload) => Ok(payload),
+        Err(_) => Err(outcome.error.unwrap_or(PayloadError::Malformed)),
+    }
+}
+
+/// Carries a precise error out of serde, whose own errors are strings.
+#[derive(Default)]
+struct Outcome {
+    error: Option<PayloadError>,
+}
+
+struct PayloadSeed<'e, 'r> {
+    expect: &'e Expect<'r>,
+    outcome: &'e mut Outcome,
+}
+
+#[derive(Clone, Copy)]
+enum Field {
+    Sub,
+    Jti,
+    Iat,
+    Exp,
+    Nbf,
+    Type,
+    Fresh,
+    Scopes,
+    Iss,
+    Aud,
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl Visitor<'_> for FieldVisitor {
+            type Value = Field;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a claim name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Field, E> {
+                Ok(match name {
+                    "sub" => Field::Sub,
+                    "jti" => Field::Jti,
+                    "iat" => Field::Iat,
+                    "exp" => Field::Exp,
+                    "nbf" => Field::Nbf,
+                    "type" => Field::Type,
+                    "fresh" => Field::Fresh,
+                    "scopes" => Field::Scopes,
+                    "iss" => Field::Iss,
+                    "aud" => Field::Aud,
+                    _ => Field::Other,
+                })
+            }
+        }
+        deserializer.deserialize_identifier(FieldVisitor)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Kind {
+    Access,
+    Refresh,
+}
+
+impl<'de> DeserializeSeed<'de> for PayloadSeed<'_, '_> {
+    type Value = Payload<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+fn duplicate<E: de::Error>(seen: &mut u16, bit: u16) -> Result<(), E> {
+    if *seen & bit != 0 {
+        return Err(E::custom("duplicated claim"));
+    }
+    *seen |= bit;
+    Ok(())
+}
+
+impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
+    type Value = Payload<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object of claims")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut sub, mut jti, mut iat, mut exp, mut nbf, mut kind) =
+            (None, None, None, None, None, None);
+        let mut fresh = false;
+        let mut aud_ok = false;
+        let mut scopes = ScopeSet::with_capacity(self.expect.registry.map_or(0, Registry::len));
+        let mut seen = 0u16;
+        while let Some(field) = map.next_key::<Field>()? {
+            match field {
+                Field::Sub => {
+                    duplicate(&mut seen, 1)?;
+                    sub = Some(map.next_value::<CowStr<'de>>()?.0);
+                }
+                Field::Jti => {
+                    duplicate(&mut seen, 1 << 1)?;
+                    jti = Some(map.next_value::<CowStr<'de>>()?.0);
+                }
+                Field::Iat => {
+                    duplicate(&mut seen, 1 << 2)?;
+                    iat = Some(map.next_value::<i64>()?);
+                }
+                Field::Exp => {
+                    duplicate(&mut seen, 1 << 3)?;
+                    exp = Some(map.next_value::<i64>()?);
+                }
+                Field::Nbf => {
+                    duplicate(&mut seen, 1 << 4)?;
+                    nbf = Some(map.next_value::<i64>()?);
+                }
+                Field::Type => {
+                    duplicate(&mut seen, 1 << 5)?;
+                    kind = Some(match map.next_value::<Kind>()? {
+                        Kind::Access => TokenKind::Access,
+                        Kind::Refresh => TokenKind::Refresh,
+                    });
+                }
+                Field::Fresh => {
+                    duplicate(&mut seen, 1 << 6)?;
+                    fresh = map.next_value::<bool>()?;
+                }
+                Field::Scopes => {
+                    duplicate(&mut seen, 1 << 7)?;
+                    map.next_value_seed(ScopesSeed {
+                        registry: self.expect.registry,
+                        set: &mut scopes,
+                    })?;
+                }
+                Field::Iss => {
+                    duplicate(&mut seen, 1 << 8)?;
+                    let iss = map.next_value::<CowStr<'de>>()?.0;
+                    if self.expect.issuer.is_some_and(|want| want != iss) {
+                        self.outcome.error = Some(PayloadError::WrongIssuer);
+                        return Err(de::Error::custom("issuer"));
+                    }
+                }
+                Field::Aud => {
+                    duplicate(&mut seen, 1 << 9)?;
+                    aud_ok = map.next_value_seed(AudienceSeed {
+                        accepted: self.expect.audience,
+                    })?;
+                    if !aud_ok {
+                        self.outcome.error = Some(PayloadError::WrongAudience);
+                        return Err(de::Error::custom("audience"));
+                    }
+                }
+                Field::Other => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        let mut missing = |name: &'static str| {
+            self.outcome.error = Some(PayloadError::Missing(name));
+            de::Error::custom("missing claim")
+        };
+        if self.expect.issuer.is_some() && seen & (1 << 8) == 0 {
+            return Err(missing("iss"));
+        }
+        if !self.expect.audience.is_empty() && !aud_ok {
+            return Err(missing("aud"));
+        }
+        Ok(Payload {
+            sub: sub.ok_or_else(|| missing("sub"))?,
+            jti: jti.ok_or_else(|| missing("jti"))?,
+            iat: iat.ok_or_else(|| missing("iat"))?,
+            exp: exp.ok_or_else(|| missing("exp"))?,
+            kind: kind.ok_or_else(|| missing("type"))?,
+            nbf,
+            fresh,
+            scopes,
+        })
+    }
+}
+
+/// A string that borrows from the input when it has no escapes.
+struct CowStr<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for CowStr<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CowStr<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(CowStr(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(V)
+    }
+}
+
+/// `scopes`: an array of strings, folded into the bitset as it is read.
+struct ScopesSeed<'s, 'r> {
+    registry: Option<&'r Registry>,
+    set: &'s mut ScopeSet,
+}
+
+impl<'de> DeserializeSeed<'de> for ScopesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ScopesSeed<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of scope strings")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(CowStr(name)) = seq.next_element::<CowStr<'de>>()? {
+            if let Some(registry) = self.registry {
+                registry.grant(&name, self.set);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `aud`: a string or an array of strings; true when one of them is accepted.
+struct AudienceSeed<'r> {
+    accepted: &'r [String],
+}
+
+impl<'de> DeserializeSeed<'de> for AudienceSeed<'_> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AudienceSeed<'_> {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or an array of strings")
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(self.accepted.iter().any(|a| a == v))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let mut ok = false;
+        while let Some(CowStr(v)) = seq.next_element::<CowStr<'de>>()? {
+            ok |= self.accepted.iter().any(|a| *a == v);
+        }
+        Ok(ok)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<Payload<'_>, PayloadError> {
+        payload(
+            json.as_bytes(),
+            &Expect {
+                registry: None,
+                issuer: None,
+                audience: &[],
+            },
+        )
+    }
+
+    const OK: &str = r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access"}"#;
+
+    #[test]
+    fn minimal_payload_parses_and_borrows() {
+        let p = parse(OK).unwrap();
+        assert!(matches!(p.sub, Cow::Borrowed("u")));
+        assert_eq!(p.kind, TokenKind::Access);
+        assert!(!p.fresh);
+    }
+
+    #[test]
+    fn each_required_claim_is_required() {
+        for name in ["sub", "jti", "iat", "exp", "type"] {
+            let value: serde_json::Value = serde_json::from_str(OK).unwrap();
+            let mut map = value.as_object().unwrap().clone();
+            map.remove(name);
+            let json = serde_json::to_string(&map).unwrap();
+            assert_eq!(
+                parse(&json).err(),
+                Some(PayloadError::Missing(name)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_types_and_duplicates_are_malformed() {
+        for json in [
+            r#"{"sub":"u","jti":"j","iat":1,"exp":"2","type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":2.5,"type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","fresh":"true"}"#,
+            r#"{"sub":"u","sub":"admin","jti":"j","iat":1,"exp":2,"type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"Access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","scopes":"admin"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","nbf":null}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access"} trailing"#,
+            "[1,2]",
+        ] {
+            assert_eq!(parse(json).err(), Some(PayloadError::Malformed), "{json}");
+        }
+    }
+
+    #[test]
+    fn audience_present_without_configuration_is_rejected() {
+        let json = r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","aud":"other"}"#;
+        assert_eq!(parse(json).err(), Some(PayloadError::WrongAudience));
+    }
+}

@@ -1,0 +1,254 @@
+//! Strict verification of one token, independent of HTTP.
+//!
+//! Order matters: sizes are bounded before anything is decoded, the signature is checked
+//! before any claim is believed, and the claims are parsed once.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::claims::{MAX_PAYLOAD, TokenKind, Verified, VerifiedParts};
+use super::key::{MAX_TAG, VerifyKey, Verifying};
+use super::parse::{self, Expect, PayloadError};
+use super::scope::Registry;
+use super::sigcache::SignatureCache;
+
+/// The longest token accepted; longer ones are refused before any decoding.
+pub const MAX_TOKEN_LEN: usize = 8 * 1024;
+const MAX_HEADER: usize = 1024;
+
+/// Why a token was refused. The variants are stable; their text is safe to show to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not three base64url segments, not JSON, a claim of the wrong type or duplicated.
+    #[error("the token is malformed")]
+    Malformed,
+    /// Longer than [`MAX_TOKEN_LEN`] or a part too large to decode.
+    #[error("the token is too large")]
+    TooLarge,
+    /// The header names an algorithm other than the key's (including `none`).
+    #[error("the token's algorithm is not accepted")]
+    Algorithm,
+    /// The header's `kid` names no configured key.
+    #[error("the token's key id is unknown")]
+    UnknownKey,
+    /// The header has `crit`: extensions this verifier does not implement.
+    #[error("the token requires unsupported extensions")]
+    Critical,
+    /// The signature does not match.
+    #[error("the token's signature is invalid")]
+    Signature,
+    /// A required claim is missing.
+    #[error("the token lacks a required claim")]
+    MissingClaim(&'static str),
+    /// `exp` has passed.
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// `iat` is in the future.
+    #[error("the token was issued in the future")]
+    IssuedInFuture,
+    /// An access token where a refresh token is required, or the reverse.
+    #[error("the token is of the wrong type for this endpoint")]
+    WrongType,
+    /// `aud` does not name this service (or is present when none is configured).
+    #[error("the token is not meant for this audience")]
+    Audience,
+    /// `iss` is not the configured issuer.
+    #[error("the token's issuer is not accepted")]
+    Issuer,
+    /// The token was revoked.
+    #[error("the token has been revoked")]
+    Revoked,
+}
+
+/// Checks signatures and claims with the configured keys and rules.
+pub(crate) struct Verifier {
+    pub(crate) keys: Vec<VerifyKey>,
+    pub(crate) leeway: i64,
+    pub(crate) issuer: Option<String>,
+    pub(crate) audience: Vec<String>,
+    pub(crate) cache: Option<SignatureCache>,
+}
+
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+impl Verifier {
+    pub(crate) fn verify(
+        &self,
+        token: &str,
+        expect: TokenKind,
+        registry: Option<&Registry>,
+        now: i64,
+    ) -> Result<Verified, TokenError> {
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(TokenError::TooLarge);
+        }
+        let bytes = token.as_bytes();
+        let first = memchr(b'.', bytes, 0).ok_or(TokenError::Malformed)?;
+        let second = memchr(b'.', bytes, first + 1).ok_or(TokenError::Malformed)?;
+        if memchr(b'.', bytes, second + 1).is_some() {
+            return Err(TokenError::Malformed);
+        }
+        let (header, payload, signature) = (
+            &token[..first],
+            &token[first + 1..second],
+            &token[second + 1..],
+        );
+        let key = self.select_key(header)?;
+        let remember = self.check_signature(key, token, &token[..second], signature, now)?;
+
+        let mut buf = [0u8; MAX_PAYLOAD];
+        let len = decode(payload, &mut buf)?;
+        let json = &buf[..len];
+        let parsed = parse::payload(
+            json,
+            &Expect {
+                registry,
+                issuer: self.issuer.as_deref(),
+                audience: &self.audience,
+            },
+        )
+        .map_err(|e| match e {
+            PayloadError::Malformed => TokenError::Malformed,
+            PayloadError::Missing(name) => TokenError::MissingClaim(name),
+            PayloadError::WrongAudience => TokenError::Audience,
+            PayloadError::WrongIssuer => TokenError::Issuer,
+        })?;
+
+        if now >= parsed.exp.saturating_add(self.leeway) {
+            return Err(TokenError::Expired);
+        }
+        if parsed
+            .nbf
+            .is_some_and(|nbf| now.saturating_add(self.leeway) < nbf)
+        {
+            return Err(TokenError::NotYetValid);
+        }
+        if parsed.iat > now.saturating_add(self.leeway) {
+            return Err(TokenError::IssuedInFuture);
+        }
+        if parsed.kind != expect {
+            return Err(TokenError::WrongType);
+        }
+        if remember && let Some(cache) = &self.cache {
+            cache.insert(token, parsed.exp, now);
+        }
+        Ok(Verified::new(VerifiedParts {
+            sub: &parsed.sub,
+            jti: &parsed.jti,
+            payload: json,
+            iat: parsed.iat,
+            exp: parsed.exp,
+            nbf: parsed.nbf,
+            fresh: parsed.fresh,
+            kind: parsed.kind,
+            scopes: parsed.scopes,
+            registry: registry.map_or(0, Registry::fingerprint),
+        }))
+    }
+
+    /// The key for this header: byte-equal to a header we issue (no parsing), or parsed once
+    /// into its `alg`/`kid`/`crit`, with the algorithm dictated by the key, never the token.
+    fn select_key(&self, header: &str) -> Result<&VerifyKey, TokenError> {
+        if let Some(key) = self.keys.iter().find(|k| k.header_segment == header) {
+            return Ok(key);
+        }
+        if header.len() > MAX_HEADER * 4 / 3 + 4 {
+            return Err(TokenError::TooLarge);
+        }
+        let mut buf = [0u8; MAX_HEADER];
+        let len = decode(header, &mut buf)?;
+        let parsed: parse::Header<'_> =
+            serde_json::from_slice(&buf[..len]).map_err(|_| TokenError::Malformed)?;
+        if parsed.crit {
+            return Err(TokenError::Critical);
+        }
+        let key = match parsed.kid.as_deref() {
+            Some(kid) => self
+                .keys
+                .iter()
+                .find(|k| k.kid.as_deref() == Some(kid))
+                .ok_or(TokenError::UnknownKey)?,
+            None => self
+                .keys
+                .iter()
+                .find(|k| k.kid.is_none())
+                .ok_or(TokenError::UnknownKey)?,
+        };
+        let alg = parsed
+            .alg
+            .parse::<jsonwebtoken::Algorithm>()
+            .map_err(|_| TokenError::Algorithm)?;
+        if alg != key.algorithm {
+            return Err(TokenError::Algorithm);
+        }
+        Ok(key)
+    }
+
+    fn check_signature(
+        &self,
+        key: &VerifyKey,
+        token: &str,
+        signing_input: &str,
+        signature: &str,
+        now: i64,
+    ) -> Result<bool, TokenError> {
+        match &key.verifying {
+            Verifying::Mac(mac) => {
+                let mut tag = [0u8; MAX_TAG];
+                let len = URL_SAFE_NO_PAD
+                    .decode_slice(signature, &mut tag)
+                    .map_err(|_| TokenError::Signature)?;
+                if mac.verify(signing_input.as_bytes(), &tag[..len]) {
+                    Ok(false)
+                } else {
+                    Err(TokenError::Signature)
+                }
+            }
+            Verifying::Public(public) => {
+                if let Some(cache) = &self.cache
+                    && cache.contains(token, now)
+                {
+                    return Ok(false);
+                }
+                let ok = jsonwebtoken::crypto::verify(
+                    signature,
+                    signing_input.as_bytes(),
+                    public,
+                    key.algorithm,
+                )
+                .unwrap_or(false);
+                if ok {
+                    Ok(self.cache.is_some())
+                } else {
+                    Err(TokenError::Signature)
+                }
+            }
+        }
+    }
+}
+
+fn memchr(needle: u8, haystack: &[u8], from: usize) -> Option<usize> {
+    haystack
+        .get(from..)?
+        .iter()
+        .position(|&b| b == needle)
+        .map(|at| at + from)
+}
+
+/// Decodes canonical unpadded base64url into `out`; anything larger than `out` is refused.
+fn decode(segment: &str, out: &mut [u8]) -> Result<usize, TokenError> {
+    if segment.len() > out.len() * 4 / 3 + 4 {
+        return Err(TokenError::TooLarge);
+    }
+    URL_SAFE_NO_PAD
+        .decode_slice(segment, out)
+        .map_err(|_| TokenError::Malformed)
+}

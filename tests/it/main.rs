@@ -1,0 +1,26 @@
+//! Behaviour tests over a real server on 127.0.0.1:0. One binary, one module per part.
+
+mod macros;
+
+jwtguard::scopes! {
+    /// Read the quarterly reports.
+    REPORTS_READ = "reports:read",
+    /// Write reports.
+    REPORTS_WRITE = "reports:write",
+    /// Every `reports:` scope.
+    ALL_REPORTS = "reports:*",
+    /// Everything.
+    ADMIN = "admin",
+    /// The caller's own profile.
+    PROFILE = "profile",
+}
+
+/// A secret for tests (48 bytes).
+const SECRET: &str = "test-secret-that-is-long-enough-for-hs256-00000";
+
+fn auth() -> jwtguard::Auth {
+    jwtguard::Auth::builder()
+        .secret(SECRET)
+        .build()
+        .expect("test auth")
+}
