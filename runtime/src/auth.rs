@@ -163,6 +163,20 @@ impl AuthBuilder {
         self
     }
 
+    /// A random 64-byte HS256 secret, for development only: tokens die with the process and
+    /// several instances do not accept each other's tokens.
+    pub fn random_secret(mut self) -> Self {
+        let mut secret = [0u8; 64];
+        // A failing OS random source leaves the key empty, which `build` refuses.
+        let secret: &[u8] = if getrandom::getrandom(&mut secret).is_ok() {
+            &secret
+        } else {
+            &[]
+        };
+        self.signing = Some(Key::hmac(Algorithm::HS256, secret));
+        self
+    }
+
     /// The algorithm of the key given with [`secret`](Self::secret).
     pub fn algorithm(mut self, algorithm: Algorithm) -> Self {
         self.algorithm = Some(algorithm);

@@ -1,0 +1,317 @@
+//! The quickstart as a client meets it: its router on 127.0.0.1:0, the whole story over HTTP.
+
+use jwtguard_tests::{Call, Reply, forge, serve};
+use serde_json::{Value, json};
+
+use crate::app::router;
+
+const SECRET: &str = "quickstart-e2e-secret-quickstart-e2e-secret-0123";
+
+async fn start() -> std::net::SocketAddr {
+    let auth = jwtguard::Auth::builder().secret(SECRET).build().unwrap();
+    serve(router(auth)).await
+}
+
+async fn login(addr: std::net::SocketAddr, user: &str, password: &str) -> Value {
+    let reply = Call::post("/login")
+        .json(&json!({ "username": user, "password": password }))
+        .send(addr)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}
+
+fn token(pair: &Value, which: &str) -> String {
+    pair[which].as_str().unwrap().to_owned()
+}
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn assert_challenge(reply: &Reply, status: u16, challenge: &str) {
+    assert_eq!(reply.status, status, "{}", reply.text());
+    assert_eq!(reply.challenge(), challenge);
+}
+
+#[tokio::test]
+async fn a_clients_whole_story() {
+    let addr = start().await;
+
+    // Before logging in.
+    let anonymous = Call::get("/protected").send(addr).await;
+    assert_challenge(&anonymous, 401, r#"Bearer realm="api""#);
+    assert_eq!(
+        anonymous.json(),
+        json!({"error": "missing_token", "message": "Missing JWT in request"})
+    );
+
+    // Log in: a fresh pair with the user's scopes, on the wire as DESIGN §4 says.
+    let pair = login(addr, "user1", "password1").await;
+    assert_eq!(pair["token_type"], "bearer");
+    let access = token(&pair, "access_token");
+    let claims = claims_of(&access);
+    for claim in ["sub", "iat", "nbf", "exp", "jti", "type", "fresh", "scopes"] {
+        assert!(claims.get(claim).is_some(), "{claim} missing from {claims}");
+    }
+    assert_eq!(claims["scopes"], json!(["reports:read", "profile"]));
+    let header = forge::b64(r#"{"alg":"HS256","typ":"JWT"}"#);
+    assert!(access.starts_with(&format!("{header}.")), "HS256 header");
+
+    // Each route with the right token.
+    let protected = Call::get("/protected").bearer(&access).send(addr).await;
+    assert_eq!(protected.status, 200);
+    assert_eq!(
+        protected.json()["message"],
+        "You have access to this protected resource"
+    );
+    let me = Call::get("/me").bearer(&access).send(addr).await;
+    assert_eq!(
+        me.json(),
+        json!({"user_id": "user1", "scopes": ["reports:read", "profile"], "fresh": true})
+    );
+    assert_eq!(
+        Call::get("/reports")
+            .bearer(&access)
+            .send(addr)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        Call::post("/settings")
+            .bearer(&access)
+            .send(addr)
+            .await
+            .status,
+        200
+    );
+
+    // A user without `admin`.
+    let admin_route = Call::get("/admin").bearer(&access).send(addr).await;
+    assert_challenge(
+        &admin_route,
+        403,
+        r#"Bearer realm="api", error="insufficient_scope", scope="admin""#,
+    );
+
+    // Refresh (Bearer): the new access token is not fresh and is refused on /settings.
+    let refresh_token = token(&pair, "refresh_token");
+    let renewed = Call::post("/refresh")
+        .bearer(&refresh_token)
+        .send(addr)
+        .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text());
+    let new_access = token(&renewed.json(), "access_token");
+    assert_eq!(claims_of(&new_access)["fresh"], false);
+    let me = Call::get("/me").bearer(&new_access).send(addr).await;
+    assert_eq!(me.json()["fresh"], false);
+    let settings = Call::post("/settings").bearer(&new_access).send(addr).await;
+    assert_eq!(settings.status, 401);
+    assert!(
+        settings
+            .challenge()
+            .contains(r#"error="insufficient_user_authentication""#)
+    );
+
+    // Refresh (JSON body).
+    let renewed = Call::post("/refresh")
+        .json(&json!({ "refresh_token": refresh_token }))
+        .send(addr)
+        .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text());
+
+    // A refresh token is not an access token, nor the reverse.
+    assert_eq!(
+        Call::get("/protected")
+            .bearer(&refresh_token)
+            .send(addr)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        Call::post("/refresh")
+            .bearer(&access)
+            .send(addr)
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn admin_reaches_admin() {
+    let addr = start().await;
+    let pair = login(addr, "admin", "adminpass1").await;
+    let reply = Call::get("/admin")
+        .bearer(&token(&pair, "access_token"))
+        .send(addr)
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["message"], "hello, administrator admin");
+}
+
+#[tokio::test]
+async fn the_oauth2_password_form_issues_the_same_pair_and_narrows_scopes() {
+    let addr = start().await;
+    let reply = Call::post("/token")
+        .form("grant_type=password&username=admin&password=adminpass1")
+        .send(addr)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("cache-control"), "no-store");
+    let all = claims_of(&token(&reply.json(), "access_token"));
+    assert_eq!(all["scopes"], json!(["reports:read", "profile", "admin"]));
+    assert_eq!(all["fresh"], true);
+
+    let narrowed = Call::post("/token")
+        .form("grant_type=password&username=admin&password=adminpass1&scope=admin%20reports%3Aread%20nonsense")
+        .send(addr)
+        .await;
+    let access = token(&narrowed.json(), "access_token");
+    assert_eq!(
+        claims_of(&access)["scopes"],
+        json!(["reports:read", "admin"])
+    );
+    assert_eq!(
+        Call::get("/me").bearer(&access).send(addr).await.status,
+        200
+    );
+
+    let wrong_grant = Call::post("/token")
+        .form("grant_type=client_credentials&username=admin&password=adminpass1")
+        .send(addr)
+        .await;
+    assert_eq!(wrong_grant.status, 400);
+    assert_eq!(wrong_grant.json()["error"], "unsupported_grant_type");
+    let wrong_password = Call::post("/token")
+        .form("grant_type=password&username=admin&password=nope")
+        .send(addr)
+        .await;
+    assert_eq!(wrong_password.status, 401);
+}
+
+#[tokio::test]
+async fn wrong_user_and_wrong_password_get_the_same_answer() {
+    let addr = start().await;
+    let wrong_user = Call::post("/login")
+        .json(&json!({"username": "mallory", "password": "password1"}))
+        .send(addr)
+        .await;
+    let wrong_password = Call::post("/login")
+        .json(&json!({"username": "user1", "password": "password2"}))
+        .send(addr)
+        .await;
+    for reply in [&wrong_user, &wrong_password] {
+        assert_challenge(reply, 401, r#"Bearer realm="api""#);
+    }
+    assert_eq!(wrong_user.body, wrong_password.body);
+    assert_eq!(wrong_user.json()["error"], "invalid_credentials");
+}
+
+#[tokio::test]
+async fn bad_login_bodies_are_json_4xx_never_500() {
+    let addr = start().await;
+    let cases = [
+        Call::post("/login").raw_body("application/json", "{not json"),
+        Call::post("/login").raw_body(
+            "text/plain",
+            r#"{"username":"user1","password":"password1"}"#,
+        ),
+        Call::post("/login").json(&json!({"username": "user1"})),
+        Call::post("/login"),
+        Call::post("/token").form("grant_type=password&username=user1"),
+    ];
+    for call in cases {
+        let reply = call.clone().send(addr).await;
+        assert!(
+            (400..500).contains(&reply.status),
+            "{call:?}: {}",
+            reply.status
+        );
+        assert_eq!(reply.json()["error"], "invalid_request", "{call:?}");
+    }
+}
+
+#[tokio::test]
+async fn expired_and_tampered_tokens_are_refused() {
+    let addr = start().await;
+    let now = forge::now();
+    let expired = forge::hs256(
+        forge::HEADER,
+        &format!(
+            r#"{{"sub":"user1","iat":{},"nbf":{},"exp":{},"jti":"x","type":"access","fresh":true,"scopes":["reports:read"]}}"#,
+            now - 120,
+            now - 120,
+            now - 60
+        ),
+        SECRET.as_bytes(),
+    );
+    let reply = Call::get("/reports").bearer(&expired).send(addr).await;
+    assert_challenge(
+        &reply,
+        401,
+        r#"Bearer realm="api", error="invalid_token", error_description="The token has expired""#,
+    );
+    assert_eq!(
+        reply.json(),
+        json!({"error": "token_expired", "message": "Token expired"})
+    );
+
+    // Tampered: admin scope spliced into a real token's payload.
+    let pair = login(addr, "user1", "password1").await;
+    let access = token(&pair, "access_token");
+    let mut parts: Vec<&str> = access.split('.').collect();
+    let mut claims = claims_of(&access);
+    claims["scopes"] = json!(["reports:read", "profile", "admin"]);
+    let forged_payload = forge::b64(claims.to_string());
+    parts[1] = &forged_payload;
+    let tampered = parts.join(".");
+    let reply = Call::get("/admin").bearer(&tampered).send(addr).await;
+    assert_challenge(
+        &reply,
+        401,
+        r#"Bearer realm="api", error="invalid_token", error_description="The token signature is invalid""#,
+    );
+}
+
+/// The README's quickstart `curl` lines name routes that exist, with the methods they have.
+#[tokio::test]
+async fn readme_curl_lines_match_the_routes() {
+    let addr = start().await;
+    let readme = include_str!("../../README.md");
+    let mut checked = 0;
+    for line in readme
+        .lines()
+        .filter(|l| l.trim_start().starts_with("curl "))
+    {
+        let method = if line.contains("-X POST") {
+            "POST"
+        } else {
+            "GET"
+        };
+        let path = line
+            .split_whitespace()
+            .find_map(|word| {
+                word.trim_matches('\'')
+                    .trim_matches('"')
+                    .strip_prefix("http://127.0.0.1:8000")
+            })
+            .unwrap_or_else(|| panic!("no http://127.0.0.1:8000 URL in README line: {line}"));
+        let reply = Call::new(method, path).send(addr).await;
+        assert!(
+            reply.status != 404 && reply.status != 405,
+            "README line names a missing route ({method} {path} -> {}): {line}",
+            reply.status
+        );
+        checked += 1;
+    }
+    assert!(
+        checked >= 5,
+        "the README should show at least 5 curl lines, found {checked}"
+    );
+}
