@@ -38,7 +38,7 @@ struct LoginForm {
 }
 
 /// A malformed body (bad JSON, wrong content type, missing field) as a JSON 4xx.
-fn bad_body(status: StatusCode, message: String) -> Response {
+fn bad_body(status: StatusCode, message: &str) -> Response {
     (
         status,
         Json(json!({ "error": "invalid_request", "message": message })),
@@ -49,7 +49,7 @@ fn bad_body(status: StatusCode, message: String) -> Response {
 /// `POST /login` with `{"username", "password"}`: a fresh token pair with the user's scopes.
 #[login]
 async fn login(form: Result<Json<LoginForm>, JsonRejection>) -> Result<Grant, Response> {
-    let Json(form) = form.map_err(|e| bad_body(e.status(), e.body_text()))?;
+    let Json(form) = form.map_err(|e| bad_body(e.status(), &e.body_text()))?;
     let user = users::check(&form.username, &form.password)
         .await
         .ok_or_else(|| AuthError::invalid_credentials().into_response())?;
@@ -67,7 +67,7 @@ struct PasswordGrant {
 /// `POST /token`: the OAuth 2 password grant (form-encoded), optionally narrowed by `scope`.
 #[login]
 async fn token(form: Result<Form<PasswordGrant>, FormRejection>) -> Result<Grant, Response> {
-    let Form(form) = form.map_err(|e| bad_body(e.status(), e.body_text()))?;
+    let Form(form) = form.map_err(|e| bad_body(e.status(), &e.body_text()))?;
     if form.grant_type != "password" {
         let body = json!({ "error": "unsupported_grant_type", "message": "grant_type must be \"password\"" });
         return Err((StatusCode::BAD_REQUEST, Json(body)).into_response());

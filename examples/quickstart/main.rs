@@ -33,16 +33,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
 
-    let auth = match std::env::var("JWT_SECRET_KEY") {
-        Ok(_) => jwtguard::Auth::from_env()?,
-        Err(_) => {
-            eprintln!(
-                "warning: JWT_SECRET_KEY is not set; signing with a random development secret \
-                 (tokens die with this process). Set JWT_SECRET_KEY to a random secret of at \
-                 least 32 bytes in production."
-            );
-            jwtguard::Auth::builder().random_secret().build()?
-        }
+    let auth = if std::env::var_os("JWT_SECRET_KEY").is_some() {
+        jwtguard::Auth::from_env()?
+    } else {
+        eprintln!(
+            "warning: JWT_SECRET_KEY is not set; signing with a random development secret \
+             (tokens die with this process). Set JWT_SECRET_KEY to a random secret of at \
+             least 32 bytes in production."
+        );
+        jwtguard::Auth::builder().random_secret().build()?
     };
 
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());

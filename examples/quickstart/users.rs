@@ -30,12 +30,12 @@ const USERS: &[User] = &[
 pub(crate) async fn check(name: &str, password: &str) -> Option<&'static User> {
     let (name, password) = (name.to_owned(), password.to_owned());
     // Argon2 takes tens of milliseconds on purpose: keep it off the async workers.
-    tokio::task::spawn_blocking(move || match USERS.iter().find(|u| u.name == name) {
-        Some(user) => jwtguard::password::verify(&password, user.password_hash).then_some(user),
-        None => {
+    tokio::task::spawn_blocking(move || {
+        let Some(user) = USERS.iter().find(|u| u.name == name) else {
             jwtguard::password::verify_dummy(&password);
-            None
-        }
+            return None;
+        };
+        jwtguard::password::verify(&password, user.password_hash).then_some(user)
     })
     .await
     .ok()

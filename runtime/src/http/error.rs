@@ -215,14 +215,12 @@ impl IntoResponse for AuthError {
         let mut response = if let Some(render) = hook {
             render(&self)
         } else {
-            {
-                let body = serde_json::json!({ "error": self.code(), "message": self.message() });
-                let mut response = Response::new(body.to_string().into());
-                response
-                    .headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-                response
-            }
+            let body = serde_json::json!({ "error": self.code(), "message": self.message() });
+            let mut response = Response::new(body.to_string().into());
+            response
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response
         };
         *response.status_mut() = self.status();
         let headers = response.headers_mut();
