@@ -5,7 +5,8 @@
 //! `__private::refresh`. The return type becomes `Response`.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn};
 
 use crate::args::{self, Accepts};
@@ -26,9 +27,11 @@ pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<T
     let checks = registry::checks(args.all_names(), "login");
     let ceiling = registry::ceiling(args.scopes.as_ref());
     let block = &func.block;
+    // Spanned on the return type, so a type that is not a grant is reported there.
+    let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::login(&__jwtguard_signer, __jwtguard_outcome, #ceiling));
     let body = quote! {{
         let __jwtguard_outcome: #ret = async move #block.await;
-        ::jwtguard::__private::login(&__jwtguard_signer, __jwtguard_outcome, #ceiling)
+        #answer
     }};
     func.sig.inputs.insert(
         0,
@@ -74,10 +77,11 @@ pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result
     let checks = registry::checks(args.all_names(), "refresh");
     let ceiling = registry::ceiling(args.scopes.as_ref());
     let block = &func.block;
+    let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::refresh(&__jwtguard_refresh, __jwtguard_outcome, #ceiling));
     let body = quote! {{
         #(#bindings)*
         let __jwtguard_outcome: #ret = async move #block.await;
-        ::jwtguard::__private::refresh(&__jwtguard_refresh, __jwtguard_outcome, #ceiling)
+        #answer
     }};
     func.sig.output = syn::parse_quote!(-> ::jwtguard::__private::Response);
     *func.block = syn::parse2(body)?;

@@ -1,6 +1,6 @@
 //! `#[protected]`: a guard extractor in front of the handler.
 //!
-//! The handler gains a first parameter `__jwtguard_guard: Guard<__jwtguard_policy_NAME>`,
+//! The handler gains a first parameter `__jwtguard_guard: Guard<__jwtguard_policy_NAME, Auth>`,
 //! where the policy type carries what the route requires as a constant (scope indices,
 //! freshness, token type). Nothing else of the function changes: its attributes, visibility,
 //! generics, where clause, parameters, body and return type stay as written.
@@ -61,7 +61,7 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     let vis = &func.vis;
     func.sig.inputs.insert(
         0,
-        syn::parse_quote!(__jwtguard_guard: ::jwtguard::__private::Guard<#policy>),
+        syn::parse_quote!(__jwtguard_guard: ::jwtguard::__private::Guard<#policy, ::jwtguard::Auth>),
     );
     Ok(quote! {
         #[doc(hidden)]

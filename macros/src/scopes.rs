@@ -21,10 +21,20 @@ struct Item {
 
 impl Parse for Item {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        const FORM: &str = "`scopes!` items are written `NAME = \"scope\"`";
         let attrs = input.call(Attribute::parse_outer)?;
-        let name = input.parse()?;
-        input.parse::<Token![=]>()?;
-        let scope = input.parse()?;
+        let name: Ident = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), format!("expected a constant name: {FORM}")))?;
+        input.parse::<Token![=]>().map_err(|e| {
+            syn::Error::new(e.span(), format!("expected `=` after `{name}`: {FORM}"))
+        })?;
+        let scope = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                format!("expected a string literal after `{name} =`: {FORM}"),
+            )
+        })?;
         Ok(Self { attrs, name, scope })
     }
 }

@@ -50,9 +50,13 @@ pub trait Policy: 'static {
 }
 
 /// The extractor `#[protected]` inserts as the handler's first parameter.
-pub struct Guard<P>(PhantomData<fn() -> P>);
+///
+/// `A` is always [`Auth`], written out by the macro: when a router's state gives no `Auth`,
+/// rustc reports only that the handler does not implement `Handler`, and this parameter makes
+/// that message name `jwtguard::Auth`.
+pub struct Guard<P, A>(PhantomData<fn() -> (P, A)>);
 
-impl<P> core::fmt::Debug for Guard<P> {
+impl<P, A> core::fmt::Debug for Guard<P, A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("Guard")
     }
@@ -78,7 +82,7 @@ where
     }
 }
 
-impl<S, P> FromRequestParts<S> for Guard<P>
+impl<S, P> FromRequestParts<S> for Guard<P, Auth>
 where
     S: HasAuth + Send + Sync,
     P: Policy,
@@ -273,13 +277,13 @@ pub const fn check_scope(
     } else {
         2
     };
-    if best <= limit {
-        out = out
-            .push(": did you mean \"")
+    out = if best <= limit {
+        out.push(": did you mean \"")
             .push(names[best_at])
-            .push("\"?");
-    }
-    out = out.push(" declared scopes: ");
+            .push("\"? declared scopes: ")
+    } else {
+        out.push("; declared scopes: ")
+    };
     let mut i = 0;
     while i < names.len() {
         if out.len + names[i].len() + 16 > MESSAGE {

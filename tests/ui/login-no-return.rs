@@ -1,0 +1,6 @@
+use jwtguard::login;
+
+#[login]
+async fn login() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use jwtguard::login;
+
+#[login]
+async fn login() -> String {
+    String::new()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected]
+const fn handler() {}
+
+fn main() {}

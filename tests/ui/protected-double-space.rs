@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected(scopes = "reports:read  admin")]
+async fn handler() {}
+
+fn main() {}

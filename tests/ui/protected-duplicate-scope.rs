@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected(scopes = "admin admin")]
+async fn handler() {}
+
+fn main() {}

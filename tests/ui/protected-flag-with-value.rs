@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected(fresh = true)]
+async fn handler() {}
+
+fn main() {}

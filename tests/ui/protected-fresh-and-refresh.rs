@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected(fresh, refresh)]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected]
+struct Handler;
+
+fn main() {}

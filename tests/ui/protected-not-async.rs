@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected]
+fn handler() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected(scope = "admin")]
+async fn handler() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+jwtguard::scopes! {
+    /// Documented: fine.
+    READ = "reports:read",
+    #[cfg(feature = "admin")]
+    ADMIN = "admin",
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+jwtguard::scopes! {
+    READ = "reports:read",
+    READ = "reports:write",
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+jwtguard::scopes! {
+    READ = "reports:read",
+    ALSO_READ = "reports:read",
+}
+
+fn main() {}

@@ -1,0 +1,3 @@
+jwtguard::scopes! {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+jwtguard::scopes! {
+    READ = "reports read",
+    QUOTE = "a\"b",
+}
+
+fn main() {}

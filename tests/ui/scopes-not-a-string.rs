@@ -1,0 +1,5 @@
+jwtguard::scopes! {
+    READ = reports_read,
+}
+
+fn main() {}

@@ -1,0 +1,5 @@
+jwtguard::scopes! {
+    READ: "reports:read",
+}
+
+fn main() {}
