@@ -8,12 +8,12 @@ use axum_core::response::Response;
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
 
-use crate::http::error::AuthError;
+use crate::http::error::{AuthError, AuthErrorKind};
 use crate::token::claims::{Claims, TokenKind, Verified};
 use crate::token::grant::Grant;
 use crate::token::issue::{IssueError, Issuer, TokenResponse};
 use crate::token::key::{self, Key};
-use crate::token::scope::Registry;
+use crate::token::scope::{Registry, Scope};
 use crate::token::sigcache::SignatureCache;
 use crate::token::verify::{TokenError, Verifier, now};
 
@@ -367,6 +367,41 @@ impl Auth {
     /// Verifies a refresh token and returns its claims.
     pub fn verify_refresh(&self, token: &str) -> Result<Claims, TokenError> {
         self.verify_kind(token, TokenKind::Refresh)
+    }
+
+    /// Verifies an access token and checks that it grants every scope in `required` (held
+    /// exactly or through a `ns:*` wildcard): what `#[protected(scopes = ...)]` does, for use
+    /// outside a handler. `registry` is the `SCOPES` of your `scopes!`. A missing scope is a
+    /// 403 naming the first one missing.
+    ///
+    /// ```
+    /// use jwtguard::{scopes, Auth, Grant};
+    /// scopes! { REPORTS_READ = "reports:read", ADMIN = "admin" }
+    ///
+    /// let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build()?;
+    /// let token = auth.create_access_token(&Grant::to("ann").scopes([REPORTS_READ]))?;
+    /// assert!(auth.authorize(&token, SCOPES, &[REPORTS_READ]).is_ok());
+    /// assert_eq!(auth.authorize(&token, SCOPES, &[ADMIN]).unwrap_err().status(), 403);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn authorize(
+        &self,
+        token: &str,
+        registry: &Registry,
+        required: &[Scope],
+    ) -> Result<Claims, AuthError> {
+        let verified = self
+            .verified(token, TokenKind::Access, Some(registry))
+            .map_err(|e| AuthError::from(e).with_auth(self))?;
+        if let Some(missing) = required.iter().find(|scope| {
+            scope.registry() != registry.fingerprint() || !verified.scopes.contains(scope.index())
+        }) {
+            return Err(
+                AuthError::new(AuthErrorKind::InsufficientScope(missing.name())).with_auth(self),
+            );
+        }
+        Claims::from_verified(verified)
+            .map_err(|_| AuthError::from(TokenError::Malformed).with_auth(self))
     }
 
     fn verify_kind(&self, token: &str, kind: TokenKind) -> Result<Claims, TokenError> {
