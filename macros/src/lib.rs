@@ -13,25 +13,21 @@ mod scopes;
 
 use proc_macro::TokenStream;
 
-/// See `jwtguard::protected`.
 #[proc_macro_attribute]
 pub fn protected(args: TokenStream, item: TokenStream) -> TokenStream {
     handler::attribute(args.into(), item.into(), protected::expand, "protected").into()
 }
 
-/// See `jwtguard::login`.
 #[proc_macro_attribute]
 pub fn login(args: TokenStream, item: TokenStream) -> TokenStream {
     handler::attribute(args.into(), item.into(), issue::expand_login, "login").into()
 }
 
-/// See `jwtguard::refresh`.
 #[proc_macro_attribute]
 pub fn refresh(args: TokenStream, item: TokenStream) -> TokenStream {
     handler::attribute(args.into(), item.into(), issue::expand_refresh, "refresh").into()
 }
 
-/// See `jwtguard::scopes`.
 #[proc_macro]
 pub fn scopes(input: TokenStream) -> TokenStream {
     scopes::expand(input.into()).into()

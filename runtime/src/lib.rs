@@ -34,6 +34,9 @@ pub mod password;
 #[doc(hidden)]
 pub mod __private;
 
+#[cfg(test)]
+mod tests;
+
 pub use auth::{
     Auth, AuthBuilder, ConfigError, DEFAULT_ACCESS_TTL, DEFAULT_REFRESH_TTL, ErrorBody,
 };
@@ -48,4 +51,254 @@ pub use token::key::Key;
 pub use token::scope::{Registry, Scope};
 pub use token::verify::{MAX_TOKEN_LEN, TokenError};
 
-pub use jwtguard_macros::{login, protected, refresh, scopes};
+/// Puts token verification in front of an axum handler.
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use jwtguard::{protected, scopes, Auth, Claims};
+///
+/// scopes! {
+///     REPORTS_READ = "reports:read",
+///     ADMIN = "admin",
+/// }
+///
+/// #[protected]                                   // any valid access token
+/// async fn me(claims: Claims) -> String { claims.sub().to_owned() }
+///
+/// #[protected(scopes = "reports:read admin")]    // all of them (also: ["reports:read", "admin"])
+/// async fn export() -> &'static str { "csv" }
+///
+/// #[protected(any = ["admin", "reports:read"], fresh)]   // one of them, from a fresh login
+/// async fn settings() -> &'static str { "saved" }
+///
+/// #[protected(refresh)]                          // a refresh token instead of an access token
+/// async fn sessions(claims: Claims) -> String { claims.jti().to_owned() }
+///
+/// fn main() {
+///     # let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build().unwrap();
+///     let app: Router = Router::new()
+///         .route("/me", get(me))
+///         .route("/export", get(export))
+///         .route("/settings", get(settings))
+///         .route("/sessions", get(sessions))
+///         .with_state(auth);
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// | argument | meaning |
+/// |---|---|
+/// | (none) | any valid access token |
+/// | `scopes = "a b"` / `scopes = ["a", "b"]` | the token must grant all of them |
+/// | `any = "a b"` / `any = ["a", "b"]` | the token must grant at least one |
+/// | `fresh` | only a fresh token (straight from a `#[login]`, not from a refresh) |
+/// | `refresh` | a refresh token instead of an access token (not with `fresh`) |
+///
+/// Every scope is checked **at compile time** against the crate's [`scopes!`], which must sit
+/// at the crate root; a token-side wildcard `ns:*` grants every declared `ns:...` scope.
+///
+/// # Answers
+///
+/// No token: 401 `Bearer realm="api"`. A bad, expired or wrong-type token: 401
+/// `error="invalid_token"`. A missing scope: 403 `error="insufficient_scope",
+/// scope="<what the route requires>"`. Not fresh: 401 `error="insufficient_user_authentication"`.
+/// Two `Authorization` headers or an empty `Bearer`: 400 `error="invalid_request"`. See
+/// [`AuthError`].
+///
+/// # What it expands to
+///
+/// The function keeps its attributes, visibility, generics, parameters, body and return type;
+/// a guard extractor is inserted as its first parameter, typed by a hidden policy that holds
+/// the requirement as constants:
+///
+/// ```ignore
+/// struct __jwtguard_policy_export;
+/// impl jwtguard::__private::Policy for __jwtguard_policy_export {
+///     const SPEC: PolicySpec = PolicySpec { kind: Access, fresh: false, all: &[0, 1], any: &[], .. };
+/// }
+/// async fn export(__jwtguard_guard: Guard<__jwtguard_policy_export, Auth>) -> &'static str { "csv" }
+/// ```
+///
+/// A `Claims` parameter of the handler reuses the claims the guard verified (they are cached in
+/// the request). The same check written by hand, without the macro:
+///
+/// ```
+/// use jwtguard::{scopes, AuthError, AuthErrorKind, Claims};
+/// scopes! { REPORTS_READ = "reports:read" }
+///
+/// async fn export(claims: Claims) -> Result<&'static str, AuthError> {
+///     if !claims.has_scope(REPORTS_READ) {
+///         return Err(AuthError::new(AuthErrorKind::InsufficientScope("reports:read")));
+///     }
+///     Ok("csv")
+/// }
+/// # fn main() {}
+/// ```
+///
+/// # Compile errors
+///
+/// A misspelt scope does not compile:
+///
+/// ```compile_fail,E0080
+/// use jwtguard::{protected, scopes};
+/// scopes! { REPORTS_READ = "reports:read" }
+///
+/// #[protected(scopes = "reports:raed")] // unknown scope "reports:raed": did you mean "reports:read"?
+/// async fn export() -> &'static str { "csv" }
+/// # fn main() {}
+/// ```
+///
+/// Nor does a router whose state gives no [`Auth`]:
+///
+/// ```compile_fail,E0277
+/// use axum::{routing::get, Router};
+/// #[jwtguard::protected]
+/// async fn me() {}
+/// fn main() {
+///     let app: Router = Router::new().route("/me", get(me)); // no `.with_state(auth)`
+/// }
+/// ```
+pub use jwtguard_macros::protected;
+
+/// Turns a handler that returns a [`Grant`] into a login endpoint answering with a token pair.
+///
+/// ```
+/// use axum::{routing::post, Json, Router};
+/// use jwtguard::{login, scopes, Auth, AuthError, Grant};
+///
+/// scopes! { REPORTS_READ = "reports:read", ADMIN = "admin" }
+///
+/// #[derive(serde::Deserialize)]
+/// struct Form { username: String, password: String }
+///
+/// #[login(scopes = "reports:read")]        // optional ceiling: ADMIN below is cut
+/// async fn log_in(Json(form): Json<Form>) -> Result<Grant, AuthError> {
+///     if form.password != "hunter2" {
+///         return Err(AuthError::invalid_credentials());
+///     }
+///     Ok(Grant::to(form.username).scopes([REPORTS_READ, ADMIN]))
+/// }
+///
+/// fn main() {
+///     # let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build().unwrap();
+///     let app: Router = Router::new().route("/login", post(log_in)).with_state(auth);
+/// }
+/// ```
+///
+/// The handler returns `Grant` or `Result<Grant, E>` with `E: IntoResponse` (an `Err` is
+/// answered as is). The grant is cut down to the optional `scopes = "..."` ceiling (checked at
+/// compile time like every scope), its access token is **fresh** unless the grant says
+/// `.fresh(false)`, and the answer is 200 with the [`TokenResponse`] JSON and
+/// `Cache-Control: no-store` (RFC 6749 §5.1). Issuing fails only on a server-side mistake (a
+/// grant setting a reserved claim), answered as a bare 500.
+///
+/// The macro adds a first parameter that gives it the router's [`Auth`], and the function
+/// returns `Response`. Without the macro:
+///
+/// ```
+/// use axum::{extract::State, response::{IntoResponse, Response}};
+/// use jwtguard::{Auth, AuthError, Grant};
+///
+/// async fn log_in(State(auth): State<Auth>) -> Response {
+///     let grant = Grant::to("ann").fresh(true);
+///     match auth.create_token_pair(&grant) {
+///         Ok(pair) => pair.into_response(), // 200, Cache-Control: no-store
+///         Err(error) => AuthError::from(error).with_auth(&auth).into_response(),
+///     }
+/// }
+/// ```
+///
+/// A handler that does not return a grant does not compile:
+///
+/// ```compile_fail
+/// #[jwtguard::login]
+/// async fn log_in() -> String { String::new() } // must return `Grant` or `Result<Grant, E>`
+/// # fn main() {}
+/// ```
+pub use jwtguard_macros::login;
+
+/// Turns a handler into the refresh endpoint: a valid **refresh** token in, a new pair out.
+///
+/// ```
+/// use axum::{routing::post, Router};
+/// use jwtguard::{refresh, Auth, Claims, Grant};
+///
+/// #[refresh]
+/// async fn renew(claims: Claims) -> Grant {
+///     Grant::renew(&claims) // same subject, scopes and extra claims
+/// }
+///
+/// # let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build().unwrap();
+/// let app: Router = Router::new().route("/refresh", post(renew)).with_state(auth);
+/// ```
+///
+/// The refresh token comes from `Authorization: Bearer` or a JSON body
+/// `{"refresh_token": "..."}` (both at once: 400). An access token, or no token, is a 401; the
+/// handler only runs for a valid refresh token. Its `Claims` parameters are that refresh
+/// token's claims. Because the body may carry the token, a `#[refresh]` handler takes no body
+/// extractor of its own.
+///
+/// The answer is a new pair whose access token is **never fresh** and whose scopes never exceed
+/// the refresh token's, nor the optional compile-checked ceiling `#[refresh(scopes = "...")]`
+/// (CRUDAuth's grantable scopes, re-applied on every refresh). 200, `Cache-Control: no-store`.
+///
+/// Without the macro:
+///
+/// ```
+/// use axum::{extract::State, http::HeaderMap, response::{IntoResponse, Response}};
+/// use jwtguard::{Auth, AuthError, AuthErrorKind, Grant};
+///
+/// async fn renew(State(auth): State<Auth>, headers: HeaderMap) -> Response {
+///     let token = headers
+///         .get("authorization")
+///         .and_then(|v| v.to_str().ok())
+///         .and_then(|v| v.strip_prefix("Bearer "));
+///     let Some(token) = token else {
+///         return AuthError::new(AuthErrorKind::MissingToken).into_response();
+///     };
+///     match auth.verify_refresh(token) {
+///         Ok(claims) => match auth.create_token_pair(&Grant::renew(&claims).fresh(false)) {
+///             Ok(pair) => pair.into_response(),
+///             Err(error) => AuthError::from(error).into_response(),
+///         },
+///         Err(error) => AuthError::from(error).with_auth(&auth).into_response(),
+///     }
+/// }
+/// ```
+pub use jwtguard_macros::refresh;
+
+/// Declares the application's scopes, once per crate, **at the crate root**.
+///
+/// ```
+/// jwtguard::scopes! {
+///     /// Read the quarterly reports.
+///     REPORTS_READ = "reports:read",
+///     /// Every `reports:` scope, as a token-side wildcard.
+///     ALL_REPORTS = "reports:*",
+///     ADMIN = "admin",
+/// }
+///
+/// # fn main() {
+/// assert_eq!(REPORTS_READ.name(), "reports:read");
+/// assert_eq!(SCOPES.find("admin"), Some(ADMIN));
+/// let _grant = jwtguard::Grant::to("ann").scopes([REPORTS_READ, ADMIN]);
+/// # }
+/// ```
+///
+/// It emits one [`Scope`] constant per item, `SCOPES` (the [`Registry`], for run-time lookups
+/// such as an OAuth 2 `scope` parameter), and a hidden type through which `#[protected]`,
+/// `#[login]` and `#[refresh]` check every scope they name at compile time, from any module of
+/// the crate. Scopes follow RFC 6749 §3.3 (printable ASCII without space, `"` or `\`); names and
+/// scopes must be unique; items take only doc comments. A scope `ns:*` held by a token grants
+/// every declared `ns:...` scope. There is no fixed limit (up to 65535 scopes; up to 256 the
+/// per-request bitset needs no allocation).
+///
+/// ```compile_fail
+/// jwtguard::scopes! {
+///     READ = "reports:read",
+///     READ = "reports:write", // duplicate name `READ` in `scopes!`
+/// }
+/// # fn main() {}
+/// ```
+pub use jwtguard_macros::scopes;

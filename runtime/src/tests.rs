@@ -1,0 +1,383 @@
+//! Unit tests of configuration, issuing and verification through the public API.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::{Algorithm, Auth, ConfigError, Grant, IssueError, Key, TokenError, TokenKind};
+
+const SECRET: &str = "unit-test-secret-unit-test-secret-0123456789";
+const RSA: &str = include_str!("../testdata/rsa.pem");
+const RSA_PUB: &str = include_str!("../testdata/rsa.pub.pem");
+const EC256: &str = include_str!("../testdata/ec256.pem");
+const EC256_PUB: &str = include_str!("../testdata/ec256.pub.pem");
+const EC384: &str = include_str!("../testdata/ec384.pem");
+const ED25519: &str = include_str!("../testdata/ed25519.pem");
+
+fn hs256() -> Auth {
+    Auth::builder().secret(SECRET).build().unwrap()
+}
+
+fn claims_json(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn header_json(token: &str) -> Value {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn startup_refuses_bad_keys_with_messages_that_say_what_to_do() {
+    let err = Auth::builder().build().unwrap_err();
+    assert!(matches!(err, ConfigError::MissingKey));
+    assert!(err.to_string().contains("JWT_SECRET_KEY"), "{err}");
+
+    let err = Auth::builder().secret("x".repeat(31)).build().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ConfigError::SecretTooShort {
+                min: 32,
+                got: 31,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("at least 32"), "{err}");
+    let err = Auth::builder()
+        .secret("x".repeat(32))
+        .algorithm(Algorithm::HS512)
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::SecretTooShort { min: 64, .. }),
+        "{err}"
+    );
+
+    let err = Auth::builder()
+        .signing_key(Key::private_pem(
+            Algorithm::RS256,
+            "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----",
+        ))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::BadPem(_)), "{err}");
+
+    for (algorithm, pem) in [
+        (Algorithm::RS256, EC256),
+        (Algorithm::ES256, RSA),
+        (Algorithm::ES256, EC384),
+        (Algorithm::EdDSA, EC256),
+    ] {
+        let err = Auth::builder()
+            .signing_key(Key::private_pem(algorithm, pem))
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::KeyDoesNotFit(..) | ConfigError::BadPem(_)),
+            "{algorithm:?}: {err}"
+        );
+    }
+    let err = Auth::builder()
+        .signing_key(Key::hmac(Algorithm::RS256, SECRET))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::KeyDoesNotFit(..)), "{err}");
+    let err = Auth::builder()
+        .signing_key(Key::public_pem(Algorithm::RS256, RSA_PUB))
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::PublicKeyCannotSign), "{err}");
+}
+
+#[test]
+fn from_vars_reads_the_environment_and_refuses_nonsense() {
+    let vars = |pairs: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    assert!(matches!(
+        Auth::from_vars(vars(&[])),
+        Err(ConfigError::MissingKey)
+    ));
+    assert!(matches!(
+        Auth::from_vars(vars(&[("JWT_SECRET_KEY", "short")])),
+        Err(ConfigError::SecretTooShort { .. })
+    ));
+    assert!(matches!(
+        Auth::from_vars(vars(&[
+            ("JWT_SECRET_KEY", SECRET),
+            ("JWT_ALGORITHM", "none")
+        ])),
+        Err(ConfigError::UnknownAlgorithm(_))
+    ));
+    assert!(matches!(
+        Auth::from_vars(vars(&[
+            ("JWT_SECRET_KEY", SECRET),
+            ("JWT_ACCESS_TOKEN_EXPIRES", "soon")
+        ])),
+        Err(ConfigError::BadVariable {
+            name: "JWT_ACCESS_TOKEN_EXPIRES",
+            ..
+        })
+    ));
+    let auth = Auth::from_vars(vars(&[
+        ("JWT_SECRET_KEY", SECRET),
+        ("JWT_ACCESS_TOKEN_EXPIRES", "60"),
+        ("JWT_ISSUER", "https://issuer.example"),
+        ("JWT_AUDIENCE", "api.example"),
+    ]))
+    .unwrap();
+    let token = auth.create_access_token(&Grant::to("ann")).unwrap();
+    let claims = claims_json(&token);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        60
+    );
+    assert_eq!(claims["iss"], "https://issuer.example");
+    assert_eq!(claims["aud"], "api.example");
+    assert_eq!(auth.verify(&token).unwrap().sub(), "ann");
+    // Another issuer's token (same key) is refused.
+    assert_eq!(hs256().verify(&token).unwrap_err(), TokenError::Audience);
+}
+
+#[test]
+fn every_algorithm_signs_and_verifies_a_pair() {
+    let keys = [
+        Key::hmac(Algorithm::HS256, SECRET),
+        Key::hmac(Algorithm::HS384, SECRET.repeat(2)),
+        Key::hmac(Algorithm::HS512, SECRET.repeat(2)),
+        Key::private_pem(Algorithm::RS256, RSA),
+        Key::private_pem(Algorithm::PS256, RSA),
+        Key::private_pem(Algorithm::ES256, EC256),
+        Key::private_pem(Algorithm::EdDSA, ED25519),
+    ];
+    for key in keys {
+        let algorithm = key.algorithm();
+        let auth = Auth::builder().signing_key(key).build().unwrap();
+        let pair = auth
+            .create_token_pair(&Grant::to("ann").fresh(true))
+            .unwrap();
+        assert_eq!(
+            header_json(&pair.access_token)["alg"],
+            format!("{algorithm:?}")
+        );
+        let access = auth.verify(&pair.access_token).unwrap();
+        assert_eq!(
+            (access.sub(), access.kind(), access.fresh()),
+            ("ann", TokenKind::Access, true)
+        );
+        let refresh = auth.verify_refresh(&pair.refresh_token).unwrap();
+        assert_eq!(
+            (refresh.kind(), refresh.fresh()),
+            (TokenKind::Refresh, false)
+        );
+        assert_eq!(
+            auth.verify(&pair.refresh_token).unwrap_err(),
+            TokenError::WrongType
+        );
+        assert_eq!(
+            auth.verify_refresh(&pair.access_token).unwrap_err(),
+            TokenError::WrongType
+        );
+    }
+}
+
+#[test]
+fn a_verify_only_service_accepts_the_issuers_tokens() {
+    let issuer = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::ES256, EC256).with_kid("es"))
+        .build()
+        .unwrap();
+    let token = issuer.create_access_token(&Grant::to("ann")).unwrap();
+    // A verifier needs a signing key too; here an unrelated HMAC one, plus the issuer's public key.
+    let verifier = Auth::builder()
+        .secret(SECRET)
+        .verification_key(Key::public_pem(Algorithm::ES256, EC256_PUB).with_kid("es"))
+        .build()
+        .unwrap();
+    assert_eq!(verifier.verify(&token).unwrap().sub(), "ann");
+}
+
+#[test]
+fn rotation_signs_with_the_new_key_and_still_verifies_the_old_one() {
+    let old = Auth::builder()
+        .signing_key(Key::hmac(Algorithm::HS256, SECRET).with_kid("2026-10"))
+        .build()
+        .unwrap();
+    let new_secret = format!("{SECRET}-new");
+    let rotated = Auth::builder()
+        .signing_key(Key::hmac(Algorithm::HS256, &new_secret).with_kid("2026-11"))
+        .verification_key(Key::hmac(Algorithm::HS256, SECRET).with_kid("2026-10"))
+        .build()
+        .unwrap();
+    let old_token = old.create_access_token(&Grant::to("ann")).unwrap();
+    let new_token = rotated.create_access_token(&Grant::to("bob")).unwrap();
+    assert_eq!(header_json(&new_token)["kid"], "2026-11");
+    assert_eq!(rotated.verify(&old_token).unwrap().sub(), "ann");
+    assert_eq!(rotated.verify(&new_token).unwrap().sub(), "bob");
+    assert_eq!(old.verify(&new_token).unwrap_err(), TokenError::UnknownKey);
+
+    let twice = Auth::builder()
+        .signing_key(Key::hmac(Algorithm::HS256, SECRET).with_kid("a"))
+        .verification_key(Key::hmac(Algorithm::HS256, &new_secret).with_kid("a"))
+        .build();
+    assert!(matches!(twice, Err(ConfigError::DuplicateKid(_))));
+}
+
+#[test]
+fn jwks_lists_public_keys_only() {
+    let auth = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::RS256, RSA).with_kid("rsa-1"))
+        .verification_key(Key::hmac(Algorithm::HS256, SECRET).with_kid("hmac"))
+        .build()
+        .unwrap();
+    let jwks = serde_json::to_value(auth.jwks()).unwrap();
+    let keys = jwks["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 1, "{jwks}");
+    assert_eq!(keys[0]["kid"], "rsa-1");
+    assert_eq!(keys[0]["kty"], "RSA");
+    assert_eq!(keys[0]["use"], "sig");
+    assert!(keys[0].get("d").is_none(), "no private part");
+    assert!(hs256().jwks().keys.is_empty());
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq, Clone)]
+struct Tenant {
+    tenant: String,
+}
+
+#[test]
+fn grant_options_reach_the_tokens() {
+    let auth = hs256();
+    let grant = Grant::to(42)
+        .extra(Tenant {
+            tenant: "acme".into(),
+        })
+        .header("x-purpose", "test")
+        .access_ttl(Duration::from_secs(30))
+        .refresh_ttl(Duration::from_secs(3600))
+        .audience("reports-api");
+    let pair = auth.create_token_pair(&grant).unwrap();
+    assert_eq!(pair.expires_in, 30);
+    let access = claims_json(&pair.access_token);
+    assert_eq!(access["sub"], "42");
+    assert_eq!(access["tenant"], "acme");
+    assert_eq!(access["aud"], "reports-api");
+    assert_eq!(
+        access["exp"].as_i64().unwrap() - access["iat"].as_i64().unwrap(),
+        30
+    );
+    assert_eq!(
+        access["jti"].as_str().unwrap().len(),
+        22,
+        "128 random bits, base64url"
+    );
+    assert_eq!(header_json(&pair.access_token)["x-purpose"], "test");
+    let refresh = claims_json(&pair.refresh_token);
+    assert_eq!(
+        refresh["exp"].as_i64().unwrap() - refresh["iat"].as_i64().unwrap(),
+        3600
+    );
+    assert_ne!(access["jti"], refresh["jti"]);
+    // Audience-bound tokens are refused where no audience is configured.
+    assert_eq!(
+        auth.verify(&pair.access_token).unwrap_err(),
+        TokenError::Audience
+    );
+}
+
+#[test]
+fn typed_extra_claims_are_read_and_renewed() {
+    let auth = hs256();
+    let token = auth
+        .create_refresh_token(&Grant::to("ann").extra(Tenant {
+            tenant: "acme".into(),
+        }))
+        .unwrap();
+    let claims = auth.verify_refresh(&token).unwrap();
+    let renewed = auth.create_access_token(&Grant::renew(&claims)).unwrap();
+    assert_eq!(claims_json(&renewed)["tenant"], "acme");
+    let verified = auth.verify(&renewed).unwrap();
+    let typed: Tenant = serde_json::from_str(verified.payload_json()).unwrap();
+    assert_eq!(typed.tenant, "acme");
+}
+
+#[test]
+fn reserved_claims_and_headers_are_refused_when_issuing() {
+    let auth = hs256();
+    let grant = Grant::to("ann").extra(serde_json::json!({ "type": "refresh" }));
+    assert_eq!(
+        auth.create_access_token(&grant).unwrap_err(),
+        IssueError::ReservedClaim("type".into())
+    );
+    let grant = Grant::to("ann").header("alg", "none");
+    assert_eq!(
+        auth.create_access_token(&grant).unwrap_err(),
+        IssueError::ReservedHeader("alg".into())
+    );
+    let grant = Grant::to("ann").extra(7);
+    assert_eq!(
+        auth.create_access_token(&grant).unwrap_err(),
+        IssueError::ExtraNotAnObject
+    );
+}
+
+#[test]
+fn leeway_tolerates_clock_skew_only_as_configured() {
+    let strict = hs256();
+    let lenient = Auth::builder()
+        .secret(SECRET)
+        .leeway(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let expired = strict
+        .create_access_token(&Grant::to("ann").access_ttl(Duration::ZERO))
+        .unwrap();
+    assert_eq!(strict.verify(&expired).unwrap_err(), TokenError::Expired);
+    assert_eq!(lenient.verify(&expired).unwrap().sub(), "ann");
+}
+
+#[test]
+fn the_signature_cache_skips_only_the_signature() {
+    let auth = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::ES256, EC256))
+        .signature_cache(16)
+        .build()
+        .unwrap();
+    let token = auth.create_access_token(&Grant::to("ann")).unwrap();
+    assert!(auth.verify(&token).is_ok());
+    assert!(auth.verify(&token).is_ok(), "served from the cache");
+    assert_eq!(
+        auth.verify_refresh(&token).unwrap_err(),
+        TokenError::WrongType
+    );
+    let mut tampered = token.clone();
+    tampered.pop();
+    tampered.push(if token.ends_with('A') { 'B' } else { 'A' });
+    assert!(auth.verify(&tampered).is_err());
+}
+
+#[test]
+fn a_random_development_secret_works() {
+    let auth = Auth::builder().random_secret().build().unwrap();
+    let token = auth.create_access_token(&Grant::to("dev")).unwrap();
+    assert_eq!(auth.verify(&token).unwrap().sub(), "dev");
+    let other = Auth::builder().random_secret().build().unwrap();
+    assert_eq!(other.verify(&token).unwrap_err(), TokenError::Signature);
+}
