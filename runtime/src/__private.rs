@@ -102,7 +102,7 @@ where
 fn check(token: &Verified, spec: &PolicySpec) -> Result<(), AuthErrorKind> {
     if token.kind != spec.kind {
         return Err(AuthErrorKind::InvalidToken(
-            crate::token::verify::TokenError::WrongType,
+            crate::token::errors::TokenError::WrongType,
         ));
     }
     if !token.scopes.contains_all(spec.all)
@@ -481,7 +481,7 @@ impl RefreshGuard {
     /// The refresh token's claims, for the handler's `Claims` parameter.
     pub fn claims<E: DeserializeOwned + 'static>(&self) -> Result<Claims<E>, Response> {
         Claims::from_verified(self.token.clone()).map_err(|_| {
-            AuthError::from(crate::token::verify::TokenError::Malformed)
+            AuthError::from(crate::token::errors::TokenError::Malformed)
                 .with_auth(&self.auth)
                 .into_response()
         })

@@ -8,77 +8,44 @@ use axum_core::response::Response;
 use jsonwebtoken::Algorithm;
 use jsonwebtoken::jwk::JwkSet;
 
-use crate::http::error::{AuthError, AuthErrorKind};
+use http::StatusCode;
+
 use crate::token::claims::{Claims, TokenKind, Verified};
+use crate::token::errors::{ConfigError, IssueError, TokenError};
 use crate::token::grant::Grant;
-use crate::token::issue::{IssueError, Issuer, TokenResponse};
+use crate::token::issue::{Issuer, TokenResponse};
 use crate::token::key::{self, Key};
-use crate::token::scope::{Registry, Scope};
+use crate::token::scope::Registry;
 use crate::token::sigcache::SignatureCache;
-use crate::token::verify::{TokenError, Verifier, now};
+use crate::token::verify::{Verifier, now};
 
-/// A hook that renders the body of every error answer (status and `WWW-Authenticate` are
-/// set by jwtguard afterwards, so RFC 6750 holds whatever the hook returns).
-pub type ErrorBody = fn(&AuthError) -> Response;
-
-/// Why `Auth` refused to start. Each message says what to do.
-#[derive(Debug, thiserror::Error)]
+/// What a custom error body may show: the status and the stable code and message of the
+/// default JSON body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum ConfigError {
-    /// No key at all.
-    #[error(
-        "no signing key: set JWT_SECRET_KEY to a random secret of at least 32 bytes \
-         (e.g. `openssl rand -base64 48`), or give AuthBuilder::secret / signing_key a key"
-    )]
-    MissingKey,
-    /// An HMAC secret shorter than the algorithm's hash.
-    #[error(
-        "the {algorithm:?} secret is {got} bytes; it must be at least {min} (RFC 7518 §3.2): \
-         use a random secret such as `openssl rand -base64 48`"
-    )]
-    SecretTooShort {
-        /// The algorithm.
-        algorithm: Algorithm,
-        /// The least length accepted.
-        min: usize,
-        /// The length given.
-        got: usize,
-    },
-    /// A PEM that does not parse.
-    #[error("the PEM key does not parse as {0}: give a PKCS#8 (or PKCS#1 RSA) PEM of that kind")]
-    BadPem(&'static str),
-    /// A key that does not suit its algorithm.
-    #[error(
-        "algorithm {0:?} needs {1}; the key given is not one: choose the algorithm that fits the key"
-    )]
-    KeyDoesNotFit(Algorithm, &'static str),
-    /// An algorithm this crate does not accept.
-    #[error(
-        "algorithm {0:?} is not supported: use HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA"
-    )]
-    UnsupportedAlgorithm(Algorithm),
-    /// `JWT_ALGORITHM` names no algorithm.
-    #[error("JWT_ALGORITHM={0:?} is not an algorithm: use e.g. HS256, RS256, ES256 or EdDSA")]
-    UnknownAlgorithm(String),
-    /// A public key was given to sign with.
-    #[error(
-        "a public key cannot sign: give the private key as the signing key, the public one as a verification key"
-    )]
-    PublicKeyCannotSign,
-    /// Two verification keys share a `kid`, or two have none.
-    #[error(
-        "two verification keys have the same kid {0:?}: every key needs its own kid (at most one may have none)"
-    )]
-    DuplicateKid(Option<String>),
-    /// An environment variable holds something that is not what it should be.
-    #[error("{name} must be {expected}")]
-    BadVariable {
-        /// The variable.
-        name: &'static str,
-        /// What it must hold.
-        expected: &'static str,
-    },
+pub struct ErrorParts {
+    /// The status of the answer.
+    pub status: StatusCode,
+    /// The stable machine-readable code, e.g. `"token_expired"`.
+    pub code: &'static str,
+    /// The human message, e.g. `"Token expired"`.
+    pub message: &'static str,
 }
+
+/// A hook that renders the body of every error answer. Status, `WWW-Authenticate` and
+/// `Cache-Control` are set by jwtguard afterwards, so RFC 6750 holds whatever it returns.
+///
+/// ```
+/// use axum::{response::IntoResponse, Json};
+/// use jwtguard::{Auth, ErrorParts};
+///
+/// let auth = Auth::builder()
+///     .secret("a-secret-of-at-least-32-bytes-long!!")
+///     .error_body(|e: ErrorParts| Json(serde_json::json!({ "detail": e.message })).into_response())
+///     .build()?;
+/// # Ok::<(), jwtguard::ConfigError>(())
+/// ```
+pub type ErrorBody = fn(ErrorParts) -> Response;
 
 /// The JWT configuration: keys, lifetimes, issuer, audience, leeway. Cheap to clone (one
 /// reference count); give it to the router as its state, or make it reachable with
@@ -367,41 +334,6 @@ impl Auth {
     /// Verifies a refresh token and returns its claims.
     pub fn verify_refresh(&self, token: &str) -> Result<Claims, TokenError> {
         self.verify_kind(token, TokenKind::Refresh)
-    }
-
-    /// Verifies an access token and checks that it grants every scope in `required` (held
-    /// exactly or through a `ns:*` wildcard): what `#[protected(scopes = ...)]` does, for use
-    /// outside a handler. `registry` is the `SCOPES` of your `scopes!`. A missing scope is a
-    /// 403 naming the first one missing.
-    ///
-    /// ```
-    /// use jwtguard::{scopes, Auth, Grant};
-    /// scopes! { REPORTS_READ = "reports:read", ADMIN = "admin" }
-    ///
-    /// let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build()?;
-    /// let token = auth.create_access_token(&Grant::to("ann").scopes([REPORTS_READ]))?;
-    /// assert!(auth.authorize(&token, SCOPES, &[REPORTS_READ]).is_ok());
-    /// assert_eq!(auth.authorize(&token, SCOPES, &[ADMIN]).unwrap_err().status(), 403);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn authorize(
-        &self,
-        token: &str,
-        registry: &Registry,
-        required: &[Scope],
-    ) -> Result<Claims, AuthError> {
-        let verified = self
-            .verified(token, TokenKind::Access, Some(registry))
-            .map_err(|e| AuthError::from(e).with_auth(self))?;
-        if let Some(missing) = required.iter().find(|scope| {
-            scope.registry() != registry.fingerprint() || !verified.scopes.contains(scope.index())
-        }) {
-            return Err(
-                AuthError::new(AuthErrorKind::InsufficientScope(missing.name())).with_auth(self),
-            );
-        }
-        Claims::from_verified(verified)
-            .map_err(|_| AuthError::from(TokenError::Malformed).with_auth(self))
     }
 
     fn verify_kind(&self, token: &str, kind: TokenKind) -> Result<Claims, TokenError> {

@@ -37,19 +37,18 @@ pub mod __private;
 #[cfg(test)]
 mod tests;
 
-pub use auth::{
-    Auth, AuthBuilder, ConfigError, DEFAULT_ACCESS_TTL, DEFAULT_REFRESH_TTL, ErrorBody,
-};
+pub use auth::{Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_REFRESH_TTL, ErrorBody, ErrorParts};
 pub use http::bearer::MAX_AUTHORIZATION_LEN;
 pub use http::error::{AuthError, AuthErrorKind};
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;
 pub use token::claims::{Claims, TokenKind};
+pub use token::errors::{ConfigError, IssueError, TokenError};
 pub use token::grant::Grant;
-pub use token::issue::{IssueError, TokenResponse};
+pub use token::issue::TokenResponse;
 pub use token::key::Key;
 pub use token::scope::{Registry, Scope};
-pub use token::verify::{MAX_TOKEN_LEN, TokenError};
+pub use token::verify::MAX_TOKEN_LEN;
 
 /// Puts token verification in front of an axum handler.
 ///

@@ -6,9 +6,8 @@ use axum_core::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 
-use crate::auth::Auth;
-use crate::token::issue::IssueError;
-use crate::token::verify::TokenError;
+use crate::auth::{Auth, ErrorParts};
+use crate::token::errors::{IssueError, TokenError};
 
 /// What went wrong, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -213,7 +212,11 @@ impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let hook = self.auth.as_ref().and_then(|a| a.inner.error_body);
         let mut response = if let Some(render) = hook {
-            render(&self)
+            render(ErrorParts {
+                status: self.status(),
+                code: self.code(),
+                message: self.message(),
+            })
         } else {
             let body = serde_json::json!({ "error": self.code(), "message": self.message() });
             let mut response = Response::new(body.to_string().into());

@@ -8,8 +8,8 @@ use super::bearer::bearer;
 use super::error::AuthError;
 use crate::auth::Auth;
 use crate::token::claims::{Claims, TokenKind, Verified};
+use crate::token::errors::TokenError;
 use crate::token::scope::Registry;
-use crate::token::verify::TokenError;
 
 /// Verifies the request's bearer token as `kind` once, caching the result in the request's
 /// extensions; a cached token (from an earlier extractor or a jwtguard guard) is reused.

@@ -1,5 +1,6 @@
 //! The axum glue: extractors, RFC 6750 answers, token-pair responses.
 
+pub(crate) mod authorize;
 pub(crate) mod bearer;
 pub(crate) mod error;
 pub(crate) mod extract;

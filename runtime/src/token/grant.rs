@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::claims::Claims;
-use super::issue::IssueError;
+use super::errors::IssueError;
 use super::scope::{Scope, covers};
 
 /// Claim names a grant's extra data may not set: they are the token's own.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::claims::TokenKind;
+use super::errors::IssueError;
 use super::grant::{Grant, RESERVED_CLAIMS, RESERVED_HEADERS};
 use super::key::{MAX_TAG, SignKey, Signing};
 
@@ -39,31 +40,6 @@ impl std::fmt::Debug for TokenResponse {
             .field("expires_in", &self.expires_in)
             .finish_non_exhaustive()
     }
-}
-
-/// Why a token could not be issued. These are server-side mistakes (a grant asking for a
-/// reserved claim, say), answered with a 500 that reveals nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum IssueError {
-    /// Extra data tried to set a registered claim such as `sub` or `scopes`.
-    #[error("extra data may not set the registered claim `{0}`")]
-    ReservedClaim(String),
-    /// An extra header tried to set `alg`, `kid`, `crit`, a key, or the like.
-    #[error("an extra header may not set `{0}`")]
-    ReservedHeader(String),
-    /// Extra data did not serialize to a JSON object.
-    #[error("extra data must serialize to a JSON object")]
-    ExtraNotAnObject,
-    /// Extra data or a header failed to serialize.
-    #[error("extra data or a header failed to serialize")]
-    Serialize,
-    /// The signing backend failed.
-    #[error("signing failed")]
-    Sign,
-    /// The operating system's random source failed.
-    #[error("no randomness available for the token id")]
-    Random,
 }
 
 pub(crate) struct Issuer {

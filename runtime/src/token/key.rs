@@ -12,7 +12,7 @@ use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 use sha2::{Sha256, Sha384, Sha512};
 
-use crate::auth::ConfigError;
+use super::errors::ConfigError;
 
 /// Key material for [`Auth`](crate::Auth): a secret for HS256/384/512 or a PEM for the
 /// asymmetric algorithms, with the algorithm it is used with and an optional key id (`kid`).

@@ -2,6 +2,7 @@
 //! so benches drive it directly and another framework could reuse it.
 
 pub(crate) mod claims;
+pub(crate) mod errors;
 pub(crate) mod grant;
 pub(crate) mod issue;
 pub(crate) mod key;

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::claims::{MAX_PAYLOAD, TokenKind, Verified, VerifiedParts};
+use super::errors::TokenError;
 use super::key::{MAX_TAG, VerifyKey, Verifying};
 use super::parse::{self, Expect, PayloadError};
 use super::scope::Registry;
@@ -15,54 +16,6 @@ use super::sigcache::SignatureCache;
 /// The longest token accepted; longer ones are refused before any decoding.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 const MAX_HEADER: usize = 1024;
-
-/// Why a token was refused. The variants are stable; their text is safe to show to clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// Not three base64url segments, not JSON, a claim of the wrong type or duplicated.
-    #[error("the token is malformed")]
-    Malformed,
-    /// Longer than [`MAX_TOKEN_LEN`] or a part too large to decode.
-    #[error("the token is too large")]
-    TooLarge,
-    /// The header names an algorithm other than the key's (including `none`).
-    #[error("the token's algorithm is not accepted")]
-    Algorithm,
-    /// The header's `kid` names no configured key.
-    #[error("the token's key id is unknown")]
-    UnknownKey,
-    /// The header has `crit`: extensions this verifier does not implement.
-    #[error("the token requires unsupported extensions")]
-    Critical,
-    /// The signature does not match.
-    #[error("the token's signature is invalid")]
-    Signature,
-    /// A required claim is missing.
-    #[error("the token lacks a required claim")]
-    MissingClaim(&'static str),
-    /// `exp` has passed.
-    #[error("the token has expired")]
-    Expired,
-    /// `nbf` is in the future.
-    #[error("the token is not valid yet")]
-    NotYetValid,
-    /// `iat` is in the future.
-    #[error("the token was issued in the future")]
-    IssuedInFuture,
-    /// An access token where a refresh token is required, or the reverse.
-    #[error("the token is of the wrong type for this endpoint")]
-    WrongType,
-    /// `aud` does not name this service (or is present when none is configured).
-    #[error("the token is not meant for this audience")]
-    Audience,
-    /// `iss` is not the configured issuer.
-    #[error("the token's issuer is not accepted")]
-    Issuer,
-    /// The token was revoked.
-    #[error("the token has been revoked")]
-    Revoked,
-}
 
 /// Checks signatures and claims with the configured keys and rules.
 pub(crate) struct Verifier {

@@ -1,0 +1,44 @@
+//! `Auth::authorize`: the check of `#[protected(scopes = ...)]` as a plain call.
+
+use super::error::{AuthError, AuthErrorKind};
+use crate::auth::Auth;
+use crate::token::claims::{Claims, TokenKind};
+use crate::token::errors::TokenError;
+use crate::token::scope::{Registry, Scope};
+
+impl Auth {
+    /// Verifies an access token and checks that it grants every scope in `required` (held
+    /// exactly or through a `ns:*` wildcard): what `#[protected(scopes = ...)]` does, for use
+    /// outside a handler. `registry` is the `SCOPES` of your `scopes!`. A missing scope is a
+    /// 403 naming the first one missing.
+    ///
+    /// ```
+    /// use jwtguard::{scopes, Auth, Grant};
+    /// scopes! { REPORTS_READ = "reports:read", ADMIN = "admin" }
+    ///
+    /// let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build()?;
+    /// let token = auth.create_access_token(&Grant::to("ann").scopes([REPORTS_READ]))?;
+    /// assert!(auth.authorize(&token, SCOPES, &[REPORTS_READ]).is_ok());
+    /// assert_eq!(auth.authorize(&token, SCOPES, &[ADMIN]).unwrap_err().status(), 403);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn authorize(
+        &self,
+        token: &str,
+        registry: &Registry,
+        required: &[Scope],
+    ) -> Result<Claims, AuthError> {
+        let verified = self
+            .verified(token, TokenKind::Access, Some(registry))
+            .map_err(|e| AuthError::from(e).with_auth(self))?;
+        if let Some(missing) = required.iter().find(|scope| {
+            scope.registry() != registry.fingerprint() || !verified.scopes.contains(scope.index())
+        }) {
+            return Err(
+                AuthError::new(AuthErrorKind::InsufficientScope(missing.name())).with_auth(self),
+            );
+        }
+        Claims::from_verified(verified)
+            .map_err(|_| AuthError::from(TokenError::Malformed).with_auth(self))
+    }
+}

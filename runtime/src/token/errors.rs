@@ -1,0 +1,136 @@
+//! The errors of the token core: a refused token, a token that could not be issued, a
+//! configuration that could not start.
+
+use jsonwebtoken::Algorithm;
+
+/// Why a token was refused. The variants are stable; their text is safe to show to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not three base64url segments, not JSON, a claim of the wrong type or duplicated.
+    #[error("the token is malformed")]
+    Malformed,
+    /// Longer than [`MAX_TOKEN_LEN`](crate::MAX_TOKEN_LEN) or a part too large to decode.
+    #[error("the token is too large")]
+    TooLarge,
+    /// The header names an algorithm other than the key's (including `none`).
+    #[error("the token's algorithm is not accepted")]
+    Algorithm,
+    /// The header's `kid` names no configured key.
+    #[error("the token's key id is unknown")]
+    UnknownKey,
+    /// The header has `crit`: extensions this verifier does not implement.
+    #[error("the token requires unsupported extensions")]
+    Critical,
+    /// The signature does not match.
+    #[error("the token's signature is invalid")]
+    Signature,
+    /// A required claim is missing.
+    #[error("the token lacks a required claim")]
+    MissingClaim(&'static str),
+    /// `exp` has passed.
+    #[error("the token has expired")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("the token is not valid yet")]
+    NotYetValid,
+    /// `iat` is in the future.
+    #[error("the token was issued in the future")]
+    IssuedInFuture,
+    /// An access token where a refresh token is required, or the reverse.
+    #[error("the token is of the wrong type for this endpoint")]
+    WrongType,
+    /// `aud` does not name this service (or is present when none is configured).
+    #[error("the token is not meant for this audience")]
+    Audience,
+    /// `iss` is not the configured issuer.
+    #[error("the token's issuer is not accepted")]
+    Issuer,
+    /// The token was revoked.
+    #[error("the token has been revoked")]
+    Revoked,
+}
+
+/// Why a token could not be issued. These are server-side mistakes (a grant asking for a
+/// reserved claim, say), answered with a 500 that reveals nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum IssueError {
+    /// Extra data tried to set a registered claim such as `sub` or `scopes`.
+    #[error("extra data may not set the registered claim `{0}`")]
+    ReservedClaim(String),
+    /// An extra header tried to set `alg`, `kid`, `crit`, a key, or the like.
+    #[error("an extra header may not set `{0}`")]
+    ReservedHeader(String),
+    /// Extra data did not serialize to a JSON object.
+    #[error("extra data must serialize to a JSON object")]
+    ExtraNotAnObject,
+    /// Extra data or a header failed to serialize.
+    #[error("extra data or a header failed to serialize")]
+    Serialize,
+    /// The signing backend failed.
+    #[error("signing failed")]
+    Sign,
+    /// The operating system's random source failed.
+    #[error("no randomness available for the token id")]
+    Random,
+}
+
+/// Why `Auth` refused to start. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No key at all.
+    #[error(
+        "no signing key: set JWT_SECRET_KEY to a random secret of at least 32 bytes \
+         (e.g. `openssl rand -base64 48`), or give AuthBuilder::secret / signing_key a key"
+    )]
+    MissingKey,
+    /// An HMAC secret shorter than the algorithm's hash.
+    #[error(
+        "the {algorithm:?} secret is {got} bytes; it must be at least {min} (RFC 7518 §3.2): \
+         use a random secret such as `openssl rand -base64 48`"
+    )]
+    SecretTooShort {
+        /// The algorithm.
+        algorithm: Algorithm,
+        /// The least length accepted.
+        min: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A PEM that does not parse.
+    #[error("the PEM key does not parse as {0}: give a PKCS#8 (or PKCS#1 RSA) PEM of that kind")]
+    BadPem(&'static str),
+    /// A key that does not suit its algorithm.
+    #[error(
+        "algorithm {0:?} needs {1}; the key given is not one: choose the algorithm that fits the key"
+    )]
+    KeyDoesNotFit(Algorithm, &'static str),
+    /// An algorithm this crate does not accept.
+    #[error(
+        "algorithm {0:?} is not supported: use HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA"
+    )]
+    UnsupportedAlgorithm(Algorithm),
+    /// `JWT_ALGORITHM` names no algorithm.
+    #[error("JWT_ALGORITHM={0:?} is not an algorithm: use e.g. HS256, RS256, ES256 or EdDSA")]
+    UnknownAlgorithm(String),
+    /// A public key was given to sign with.
+    #[error(
+        "a public key cannot sign: give the private key as the signing key, the public one as a verification key"
+    )]
+    PublicKeyCannotSign,
+    /// Two verification keys share a `kid`, or two have none.
+    #[error(
+        "two verification keys have the same kid {0:?}: every key needs its own kid (at most one may have none)"
+    )]
+    DuplicateKid(Option<String>),
+    /// An environment variable holds something that is not what it should be.
+    #[error("{name} must be {expected}")]
+    BadVariable {
+        /// The variable.
+        name: &'static str,
+        /// What it must hold.
+        expected: &'static str,
+    },
+}
