@@ -381,3 +381,16 @@ fn a_random_development_secret_works() {
     let other = Auth::builder().random_secret().build().unwrap();
     assert_eq!(other.verify(&token).unwrap_err(), TokenError::Signature);
 }
+
+#[test]
+fn payload_sizes_take_the_small_and_the_large_path_and_the_cap_holds() {
+    let auth = hs256();
+    for size in [10, 2_000, 5_000] {
+        let grant = Grant::to("ann").extra(serde_json::json!({ "blob": "x".repeat(size) }));
+        let token = auth.create_access_token(&grant).unwrap();
+        assert_eq!(auth.verify(&token).unwrap().sub(), "ann", "{size}");
+    }
+    let grant = Grant::to("ann").extra(serde_json::json!({ "blob": "x".repeat(7_000) }));
+    let token = auth.create_access_token(&grant).unwrap();
+    assert_eq!(auth.verify(&token).unwrap_err(), TokenError::TooLarge);
+}

@@ -64,20 +64,11 @@ pub(crate) const MAX_PAYLOAD: usize = 6 * 1024;
 
 impl Verified {
     pub(crate) fn new(parts: VerifiedParts<'_>) -> Self {
-        // Concatenate on the stack so that the one heap allocation is the final `Arc`.
-        let mut stack = [0u8; 2 * MAX_PAYLOAD];
         let (sub, jti, payload) = (parts.sub.as_bytes(), parts.jti.as_bytes(), parts.payload);
         let sub_end = sub.len();
         let jti_end = sub_end + jti.len();
-        let end = jti_end + payload.len();
-        let buf: Arc<[u8]> = if end <= stack.len() {
-            stack[..sub_end].copy_from_slice(sub);
-            stack[sub_end..jti_end].copy_from_slice(jti);
-            stack[jti_end..end].copy_from_slice(payload);
-            Arc::from(&stack[..end])
-        } else {
-            Arc::from([sub, jti, payload].concat())
-        };
+        // An exact-size iterator: `Arc` allocates once and fills it, no intermediate buffer.
+        let buf: Arc<[u8]> = sub.iter().chain(jti).chain(payload).copied().collect();
         Self {
             buf,
             sub_end,
