@@ -28,6 +28,8 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
         quote!(Access)
     };
     let fresh = args.fresh.is_some();
+    // A handler without parameters has no extractor to share the verified claims with.
+    let share = !func.sig.inputs.is_empty();
     let required: Vec<&str> = all.iter().chain(&any).map(|n| n.value.as_str()).collect();
     let scope = required.join(" ");
     let spec = |all: TokenStream, any: TokenStream, registry: TokenStream| {
@@ -39,6 +41,7 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
                 any: #any,
                 registry: #registry,
                 scope: #scope,
+                share: #share,
             }
         }
     };

@@ -41,6 +41,9 @@ pub struct PolicySpec {
     pub registry: Option<&'static Registry>,
     /// The `scope` of the 403 challenge: what the route requires, space-separated.
     pub scope: &'static str,
+    /// Whether the handler has other extractors that may want the verified claims; without
+    /// any, caching them in the request would be work for no one.
+    pub share: bool,
 }
 
 /// A route's requirement, as a type so it can parameterise the guard extractor.
@@ -92,8 +95,8 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
         let spec = &P::SPEC;
-        let token =
-            verified(parts, &auth, spec.kind, spec.registry)?.ok_or_else(|| missing(&auth))?;
+        let token = verified(parts, &auth, spec.kind, spec.registry, spec.share)?
+            .ok_or_else(|| missing(&auth))?;
         check(&token, spec).map_err(|kind| AuthError::new(kind).with_auth(&auth))?;
         Ok(Self(PhantomData))
     }

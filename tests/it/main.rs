@@ -1,6 +1,11 @@
 //! Behaviour tests over a real server on 127.0.0.1:0. One binary, one module per part.
 
+mod header_fuzz;
+#[deny(warnings, clippy::pedantic)]
+mod hygiene;
 mod macros;
+mod stacking;
+mod verify_http;
 
 jwtguard::scopes! {
     /// Read the quarterly reports.

@@ -12,13 +12,14 @@ use crate::token::errors::TokenError;
 use crate::token::scope::Registry;
 
 /// Verifies the request's bearer token as `kind` once, caching the result in the request's
-/// extensions; a cached token (from an earlier extractor or a jwtguard guard) is reused.
-/// `Ok(None)`: no token was sent.
+/// extensions when `share` (another extractor may want it); a cached token (from an earlier
+/// extractor or a jwtguard guard) is reused. `Ok(None)`: no token was sent.
 pub(crate) fn verified(
     parts: &mut Parts,
     auth: &Auth,
     kind: TokenKind,
     registry: Option<&Registry>,
+    share: bool,
 ) -> Result<Option<Verified>, AuthError> {
     if let Some(cached) = parts.extensions.get_mut::<Verified>() {
         if let Some(registry) = registry {
@@ -32,7 +33,9 @@ pub(crate) fn verified(
     let verified = auth
         .verified(token, kind, registry)
         .map_err(|e| AuthError::from(e).with_auth(auth))?;
-    parts.extensions.insert(verified.clone());
+    if share {
+        parts.extensions.insert(verified.clone());
+    }
     Ok(Some(verified))
 }
 
@@ -59,7 +62,7 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Auth::from_ref(state);
         let verified =
-            verified(parts, &auth, TokenKind::Access, None)?.ok_or_else(|| missing(&auth))?;
+            verified(parts, &auth, TokenKind::Access, None, true)?.ok_or_else(|| missing(&auth))?;
         claims(verified, &auth)
     }
 }
@@ -77,7 +80,7 @@ where
         state: &S,
     ) -> Result<Option<Self>, Self::Rejection> {
         let auth = Auth::from_ref(state);
-        match verified(parts, &auth, TokenKind::Access, None)? {
+        match verified(parts, &auth, TokenKind::Access, None, true)? {
             Some(verified) => claims(verified, &auth).map(Some),
             None => Ok(None),
         }
