@@ -1,5 +1,6 @@
 //! The quickstart as a client meets it: its router on 127.0.0.1:0, the whole story over HTTP.
 
+use jwtguard_tests::forge::claims_of;
 use jwtguard_tests::{Call, Reply, forge, serve};
 use serde_json::{Value, json};
 
@@ -23,13 +24,6 @@ async fn login(addr: std::net::SocketAddr, user: &str, password: &str) -> Value 
 
 fn token(pair: &Value, which: &str) -> String {
     pair[which].as_str().unwrap().to_owned()
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes =
-        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 fn assert_challenge(reply: &Reply, status: u16, challenge: &str) {

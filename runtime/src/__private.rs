@@ -14,7 +14,7 @@ use http::header::CONTENT_TYPE;
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-pub use crate::token::claims::TokenKind;
+pub use crate::token::kind::TokenKind;
 pub use crate::token::scope::Registry;
 pub use axum_core::response::Response;
 

@@ -10,11 +10,12 @@ use jsonwebtoken::jwk::JwkSet;
 
 use http::StatusCode;
 
-use crate::token::claims::{Claims, TokenKind, Verified};
+use crate::token::claims::{Claims, Verified};
 use crate::token::errors::{ConfigError, IssueError, TokenError};
 use crate::token::grant::Grant;
 use crate::token::issue::{Issuer, TokenResponse};
 use crate::token::key::{self, Key};
+use crate::token::kind::TokenKind;
 use crate::token::scope::Registry;
 use crate::token::sigcache::SignatureCache;
 use crate::token::verify::{Verifier, now};

@@ -42,11 +42,12 @@ pub use http::bearer::MAX_AUTHORIZATION_LEN;
 pub use http::error::{AuthError, AuthErrorKind};
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;
-pub use token::claims::{Claims, TokenKind};
+pub use token::claims::Claims;
 pub use token::errors::{ConfigError, IssueError, TokenError};
 pub use token::grant::Grant;
 pub use token::issue::TokenResponse;
 pub use token::key::Key;
+pub use token::kind::TokenKind;
 pub use token::scope::{Registry, Scope};
 pub use token::verify::MAX_TOKEN_LEN;
 

@@ -3,6 +3,7 @@
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jwtguard::{AuthError, Claims, Grant, login, protected, refresh};
+use jwtguard_tests::forge::claims_of;
 use jwtguard_tests::{Call, serve};
 use serde_json::{Value, json};
 
@@ -92,13 +93,6 @@ async fn pair(addr: std::net::SocketAddr, body: Value) -> (String, String) {
         json["access_token"].as_str().unwrap().to_owned(),
         json["refresh_token"].as_str().unwrap().to_owned(),
     )
-}
-
-fn claims_of(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    let bytes =
-        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap();
-    serde_json::from_slice(&bytes).unwrap()
 }
 
 #[tokio::test]

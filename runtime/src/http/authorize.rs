@@ -2,8 +2,9 @@
 
 use super::error::{AuthError, AuthErrorKind};
 use crate::auth::Auth;
-use crate::token::claims::{Claims, TokenKind};
+use crate::token::claims::Claims;
 use crate::token::errors::TokenError;
+use crate::token::kind::TokenKind;
 use crate::token::scope::{Registry, Scope};
 
 impl Auth {

@@ -7,8 +7,9 @@ use serde::de::DeserializeOwned;
 use super::bearer::bearer;
 use super::error::AuthError;
 use crate::auth::Auth;
-use crate::token::claims::{Claims, TokenKind, Verified};
+use crate::token::claims::{Claims, Verified};
 use crate::token::errors::TokenError;
+use crate::token::kind::TokenKind;
 use crate::token::scope::Registry;
 
 /// Verifies the request's bearer token as `kind` once, caching the result in the request's

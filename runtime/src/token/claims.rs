@@ -6,26 +6,9 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+use super::kind::TokenKind;
+use super::parse::Payload;
 use super::scope::{Registry, Scope, ScopeSet};
-
-/// Which of the pair a token is: the `type` claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TokenKind {
-    /// Short-lived, sent with every request.
-    Access,
-    /// Long-lived, only exchanged for a new pair at the refresh endpoint.
-    Refresh,
-}
-
-impl TokenKind {
-    /// The value of the `type` claim.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Refresh => "refresh",
-        }
-    }
-}
 
 /// A token whose signature, time claims, type, issuer and audience have been checked.
 ///
@@ -46,40 +29,29 @@ pub(crate) struct Verified {
     pub(crate) registry: u64,
 }
 
-pub(crate) struct VerifiedParts<'a> {
-    pub(crate) sub: &'a str,
-    pub(crate) jti: &'a str,
-    pub(crate) payload: &'a [u8],
-    pub(crate) iat: i64,
-    pub(crate) exp: i64,
-    pub(crate) nbf: Option<i64>,
-    pub(crate) fresh: bool,
-    pub(crate) kind: TokenKind,
-    pub(crate) scopes: ScopeSet,
-    pub(crate) registry: u64,
-}
-
 /// The largest decoded payload accepted; tokens are capped at 8 KiB before decoding.
 pub(crate) const MAX_PAYLOAD: usize = 6 * 1024;
 
 impl Verified {
-    pub(crate) fn new(parts: VerifiedParts<'_>) -> Self {
-        let (sub, jti, payload) = (parts.sub.as_bytes(), parts.jti.as_bytes(), parts.payload);
+    /// The verified token from its parsed payload and the payload's JSON text; `registry` is
+    /// the fingerprint of the registry `parsed.scopes` indexes into (0: none).
+    pub(crate) fn new(parsed: Payload<'_>, json: &[u8], registry: u64) -> Self {
+        let (sub, jti) = (parsed.sub.as_bytes(), parsed.jti.as_bytes());
         let sub_end = sub.len();
         let jti_end = sub_end + jti.len();
         // An exact-size iterator: `Arc` allocates once and fills it, no intermediate buffer.
-        let buf: Arc<[u8]> = sub.iter().chain(jti).chain(payload).copied().collect();
+        let buf: Arc<[u8]> = sub.iter().chain(jti).chain(json).copied().collect();
         Self {
             buf,
             sub_end,
             jti_end,
-            iat: parts.iat,
-            exp: parts.exp,
-            nbf: parts.nbf,
-            fresh: parts.fresh,
-            kind: parts.kind,
-            scopes: parts.scopes,
-            registry: parts.registry,
+            iat: parsed.iat,
+            exp: parsed.exp,
+            nbf: parsed.nbf,
+            fresh: parsed.fresh,
+            kind: parsed.kind,
+            scopes: parsed.scopes,
+            registry,
         }
     }
 

@@ -11,10 +11,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::claims::TokenKind;
 use super::errors::IssueError;
 use super::grant::{Grant, RESERVED_CLAIMS, RESERVED_HEADERS};
 use super::key::{MAX_TAG, SignKey, Signing};
+use super::kind::TokenKind;
 
 /// The token-pair answer of a login or refresh endpoint (RFC 6749 §5.1 and AuthX's
 /// `TokenResponse`): `{"access_token", "refresh_token", "token_type": "bearer", "expires_in"}`.

@@ -6,6 +6,7 @@ pub(crate) mod errors;
 pub(crate) mod grant;
 pub(crate) mod issue;
 pub(crate) mod key;
+pub(crate) mod kind;
 pub(crate) mod parse;
 pub(crate) mod scope;
 pub(crate) mod sigcache;

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::claims::TokenKind;
+use super::kind::TokenKind;
 use super::scope::{Registry, ScopeSet};
 
 /// The members of a JOSE header that matter here. `jwk`, `jku`, `x5u` and `x5c` are

@@ -6,9 +6,10 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::claims::{MAX_PAYLOAD, TokenKind, Verified, VerifiedParts};
+use super::claims::{MAX_PAYLOAD, Verified};
 use super::errors::TokenError;
 use super::key::{MAX_TAG, VerifyKey, Verifying};
+use super::kind::TokenKind;
 use super::parse::{self, Expect, PayloadError};
 use super::scope::Registry;
 use super::sigcache::SignatureCache;
@@ -116,18 +117,11 @@ impl Verifier {
         if remember && let Some(cache) = &self.cache {
             cache.insert(token, parsed.exp, now);
         }
-        Ok(Verified::new(VerifiedParts {
-            sub: &parsed.sub,
-            jti: &parsed.jti,
-            payload: json,
-            iat: parsed.iat,
-            exp: parsed.exp,
-            nbf: parsed.nbf,
-            fresh: parsed.fresh,
-            kind: parsed.kind,
-            scopes: parsed.scopes,
-            registry: registry.map_or(0, Registry::fingerprint),
-        }))
+        Ok(Verified::new(
+            parsed,
+            json,
+            registry.map_or(0, Registry::fingerprint),
+        ))
     }
 
     /// The key for this header: byte-equal to a header we issue (no parsing), or parsed once
