@@ -139,3 +139,15 @@ fn result_of_grant(ty: &Type) -> bool {
 pub(crate) fn is_claims(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == "Claims")
 }
+
+/// Whether a parameter's type is `Option<Claims>` (or `Option<Claims<E>>`).
+pub(crate) fn is_optional_claims(ty: &Type) -> bool {
+    let Some(segment) = last_segment(ty) else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return false;
+    };
+    segment.ident == "Option"
+        && matches!(args.args.first(), Some(syn::GenericArgument::Type(inner)) if is_claims(inner))
+}

@@ -11,7 +11,7 @@ use syn::{FnArg, ItemFn};
 
 use crate::args::{self, Accepts};
 use crate::errors::Errors;
-use crate::handler::{check_signature, grant_return, is_claims};
+use crate::handler::{check_signature, grant_return, is_claims, is_optional_claims};
 use crate::registry;
 
 pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
@@ -47,6 +47,16 @@ pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result
     let args = args::parse(args, "refresh", Accepts::Ceiling, &mut errors);
     check_signature(&func, "refresh", &mut errors);
     let ret = grant_return(&func, "refresh", &mut errors);
+    for input in &func.sig.inputs {
+        if let FnArg::Typed(typed) = input
+            && is_optional_claims(&typed.ty)
+        {
+            errors.push(syn::Error::new_spanned(
+                &typed.ty,
+                "`#[refresh]` handlers take `Claims`, not `Option<Claims>`: the handler only runs with a valid refresh token",
+            ));
+        }
+    }
     errors.finish()?;
     let Some(ret) = ret else {
         return Ok(TokenStream::new());

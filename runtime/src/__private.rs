@@ -415,6 +415,15 @@ impl core::fmt::Debug for RefreshGuard {
     }
 }
 
+/// `application/json` or any `+json` type, parameters (`; charset=utf-8`) aside.
+fn is_json(content_type: &str) -> bool {
+    let media = content_type.split(';').next().unwrap_or_default().trim();
+    media.eq_ignore_ascii_case("application/json")
+        || media
+            .rsplit_once('+')
+            .is_some_and(|(_, suffix)| suffix.eq_ignore_ascii_case("json"))
+}
+
 #[derive(serde::Deserialize)]
 struct RefreshBody {
     refresh_token: String,
@@ -434,11 +443,7 @@ where
             .headers
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/json")
-            });
+            .is_some_and(is_json);
         let from_body = if is_json {
             let bytes = http_body_util::BodyExt::collect(http_body_util::Limited::new(
                 body,
@@ -446,15 +451,22 @@ where
             ))
             .await
             .map(http_body_util::Collected::to_bytes)
-            .map_err(|_| {
-                AuthError::invalid_request("The request body is too large").with_auth(&auth)
+            .map_err(|error| {
+                let description = if error.is::<http_body_util::LengthLimitError>() {
+                    "The request body is too large"
+                } else {
+                    "The request body could not be read"
+                };
+                AuthError::invalid_request(description).with_auth(&auth)
             })?;
             if bytes.is_empty() {
                 None
             } else {
                 let parsed: RefreshBody = serde_json::from_slice(&bytes).map_err(|_| {
-                    AuthError::invalid_request("The body must be {\"refresh_token\": \"...\"}")
-                        .with_auth(&auth)
+                    AuthError::invalid_request(
+                        "The body must be a JSON object with a refresh_token string",
+                    )
+                    .with_auth(&auth)
                 })?;
                 Some(parsed.refresh_token)
             }
@@ -492,7 +504,8 @@ impl RefreshGuard {
 }
 
 /// The answer of a `#[refresh]` handler: a pair whose access token is not fresh, with scopes
-/// cut down to the refresh token's and to the ceiling.
+/// cut down to the refresh token's and to the ceiling, for the refresh token's own subject
+/// (a grant for another subject is a server-side mistake: 500).
 pub fn refresh<G: IntoGrant>(
     guard: &RefreshGuard,
     outcome: G,
@@ -502,6 +515,14 @@ pub fn refresh<G: IntoGrant>(
         Ok(grant) => grant,
         Err(response) => return response,
     };
+    // A refresh renews the caller's own session: a grant for another subject would let any
+    // refresh token mint tokens for anyone the handler names.
+    if grant.sub() != guard.token.sub() {
+        let error = crate::token::errors::IssueError::SubjectChanged;
+        return AuthError::from(error)
+            .with_auth(&guard.auth)
+            .into_response();
+    }
     let held = crate::token::claims::scope_names(guard.token.payload());
     grant.clamp(|scope| within(ceiling, scope) && held.iter().any(|h| covers(h, scope)));
     answer(&guard.auth, &grant, false)

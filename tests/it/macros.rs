@@ -71,6 +71,11 @@ async fn renew_narrow(claims: Claims) -> Grant {
     Grant::renew(&claims).scopes([REPORTS_READ, REPORTS_WRITE, ADMIN])
 }
 
+#[refresh]
+async fn renew_as_someone_else(_claims: Claims) -> Grant {
+    Grant::to("root")
+}
+
 fn app() -> Router {
     Router::new()
         .route("/any", get(any_token))
@@ -82,6 +87,7 @@ fn app() -> Router {
         .route("/login", post(log_in))
         .route("/refresh", post(renew))
         .route("/refresh-narrow", post(renew_narrow))
+        .route("/refresh-other", post(renew_as_someone_else))
         .with_state(auth())
 }
 
@@ -255,6 +261,25 @@ async fn refresh_reads_the_token_from_a_json_body_too() {
         .send(addr)
         .await;
     assert_eq!(garbage.status, 400);
+    // The description is a valid quoted-string: no quote inside it.
+    assert_eq!(
+        garbage.challenge(),
+        r#"Bearer realm="api", error="invalid_request", error_description="The body must be a JSON object with a refresh_token string""#
+    );
+    let body = json!({ "refresh_token": refresh_token }).to_string();
+    let suffixed = Call::post("/refresh")
+        .raw_body("application/vnd.api+json; charset=utf-8", body.clone())
+        .send(addr)
+        .await;
+    assert_eq!(suffixed.status, 200, "a +json type is JSON");
+    let not_json = Call::post("/refresh")
+        .raw_body("application/jsonx", body)
+        .send(addr)
+        .await;
+    assert_eq!(
+        not_json.status, 401,
+        "application/jsonx is not JSON: no token was sent"
+    );
     let none = Call::post("/refresh").send(addr).await;
     assert_eq!(none.status, 401);
     assert_eq!(none.challenge(), r#"Bearer realm="api""#);
@@ -306,4 +331,20 @@ async fn refresh_never_widens_scopes() {
     assert_eq!(access["fresh"], false);
     let refresh = claims_of(body["refresh_token"].as_str().unwrap());
     assert_eq!(refresh["scopes"], json!(["reports:read"]));
+}
+
+#[tokio::test]
+async fn refresh_only_renews_the_refresh_tokens_own_subject() {
+    let addr = serve(app()).await;
+    let (_, refresh_token) = pair(addr, json!({"username": "ann"})).await;
+    let reply = Call::post("/refresh-other")
+        .bearer(&refresh_token)
+        .send(addr)
+        .await;
+    assert_eq!(reply.status, 500);
+    assert_eq!(
+        reply.json(),
+        json!({"error": "internal_error", "message": "Internal server error"})
+    );
+    assert!(!reply.text().contains("eyJ"), "no token in the answer");
 }

@@ -126,9 +126,10 @@ impl AuthError {
                 return Some(format!("Bearer realm=\"{}\"", quoted(realm)));
             }
             AuthErrorKind::Issue(_) => return None,
-            AuthErrorKind::InvalidRequest(d) => {
-                ("invalid_request", format!("error_description=\"{d}\""))
-            }
+            AuthErrorKind::InvalidRequest(d) => (
+                "invalid_request",
+                format!("error_description=\"{}\"", quoted(d)),
+            ),
             AuthErrorKind::InvalidToken(e) => (
                 "invalid_token",
                 format!("error_description=\"{}\"", description(*e)),

@@ -71,6 +71,12 @@ pub enum IssueError {
     /// The signing backend failed.
     #[error("signing failed")]
     Sign,
+    /// A `#[refresh]` handler returned a grant for another subject than the refresh token's.
+    #[error("a refresh may only renew the refresh token's own subject")]
+    SubjectChanged,
+    /// The token would exceed the size every verifier refuses (8 KiB, 6 KiB of payload).
+    #[error("the token would be larger than verification accepts")]
+    TooLarge,
     /// The operating system's random source failed.
     #[error("no randomness available for the token id")]
     Random,

@@ -11,10 +11,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::claims::MAX_PAYLOAD;
 use super::errors::IssueError;
 use super::grant::{Grant, RESERVED_CLAIMS, RESERVED_HEADERS};
 use super::key::{MAX_TAG, SignKey, Signing};
 use super::kind::TokenKind;
+use super::verify::MAX_TOKEN_LEN;
 
 /// The token-pair answer of a login or refresh endpoint (RFC 6749 §5.1 and AuthX's
 /// `TokenResponse`): `{"access_token", "refresh_token", "token_type": "bearer", "expires_in"}`.
@@ -169,6 +171,10 @@ impl Issuer {
             extra,
         };
         let json = serde_json::to_vec(&payload).map_err(|_| IssueError::Serialize)?;
+        // Never hand out a token that verification would refuse for its size.
+        if json.len() > MAX_PAYLOAD || header.len() + json.len() * 4 / 3 + 90 > MAX_TOKEN_LEN {
+            return Err(IssueError::TooLarge);
+        }
         let mut token = String::with_capacity(header.len() + json.len() * 4 / 3 + 4 + 90);
         token.push_str(header);
         token.push('.');

@@ -85,8 +85,7 @@ struct PayloadSeed<'e, 'r> {
     outcome: &'e mut Outcome,
 }
 
-#[derive(Clone, Copy)]
-enum Field {
+enum Field<'de> {
     Sub,
     Jti,
     Iat,
@@ -97,34 +96,43 @@ enum Field {
     Scopes,
     Iss,
     Aud,
-    Other,
+    Other(Cow<'de, str>),
 }
 
-impl<'de> Deserialize<'de> for Field {
+impl<'de> Deserialize<'de> for Field<'de> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct FieldVisitor;
-        impl Visitor<'_> for FieldVisitor {
-            type Value = Field;
+        impl<'de> Visitor<'de> for FieldVisitor {
+            type Value = Field<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a claim name")
             }
-            fn visit_str<E: de::Error>(self, name: &str) -> Result<Field, E> {
-                Ok(match name {
-                    "sub" => Field::Sub,
-                    "jti" => Field::Jti,
-                    "iat" => Field::Iat,
-                    "exp" => Field::Exp,
-                    "nbf" => Field::Nbf,
-                    "type" => Field::Type,
-                    "fresh" => Field::Fresh,
-                    "scopes" => Field::Scopes,
-                    "iss" => Field::Iss,
-                    "aud" => Field::Aud,
-                    _ => Field::Other,
-                })
+            fn visit_borrowed_str<E: de::Error>(self, name: &'de str) -> Result<Field<'de>, E> {
+                Ok(Field::named(name).unwrap_or(Field::Other(Cow::Borrowed(name))))
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Field<'de>, E> {
+                Ok(Field::named(name).unwrap_or_else(|| Field::Other(Cow::Owned(name.to_owned()))))
             }
         }
         deserializer.deserialize_identifier(FieldVisitor)
+    }
+}
+
+impl Field<'_> {
+    fn named(name: &str) -> Option<Self> {
+        Some(match name {
+            "sub" => Field::Sub,
+            "jti" => Field::Jti,
+            "iat" => Field::Iat,
+            "exp" => Field::Exp,
+            "nbf" => Field::Nbf,
+            "type" => Field::Type,
+            "fresh" => Field::Fresh,
+            "scopes" => Field::Scopes,
+            "iss" => Field::Iss,
+            "aud" => Field::Aud,
+            _ => return None,
+        })
     }
 }
 
@@ -164,7 +172,8 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
         let mut aud_ok = false;
         let mut scopes = ScopeSet::with_capacity(self.expect.registry.map_or(0, Registry::len));
         let mut seen = 0u16;
-        while let Some(field) = map.next_key::<Field>()? {
+        let mut others: Vec<Cow<'de, str>> = Vec::new();
+        while let Some(field) = map.next_key::<Field<'de>>()? {
             match field {
                 Field::Sub => {
                     duplicate(&mut seen, 1)?;
@@ -222,7 +231,14 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
                         return Err(de::Error::custom("audience"));
                     }
                 }
-                Field::Other => {
+                Field::Other(name) => {
+                    // Unregistered members are the user's own claims: a duplicate would be
+                    // read differently by different consumers, so it is refused too. No
+                    // allocation unless the token has such members.
+                    if others.contains(&name) {
+                        return Err(de::Error::custom("duplicated claim"));
+                    }
+                    others.push(name);
                     map.next_value::<IgnoredAny>()?;
                 }
             }
@@ -238,8 +254,12 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
             return Err(missing("aud"));
         }
         Ok(Payload {
-            sub: sub.ok_or_else(|| missing("sub"))?,
-            jti: jti.ok_or_else(|| missing("jti"))?,
+            sub: sub
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| missing("sub"))?,
+            jti: jti
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| missing("jti"))?,
             iat: iat.ok_or_else(|| missing("iat"))?,
             exp: exp.ok_or_else(|| missing("exp"))?,
             kind: kind.ok_or_else(|| missing("type"))?,
@@ -380,10 +400,26 @@ mod tests {
             r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","scopes":"admin"}"#,
             r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","nbf":null}"#,
             r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access"} trailing"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","role":"user","role":"admin"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","r\u006fle":"user","role":"admin"}"#,
             "[1,2]",
         ] {
             assert_eq!(parse(json).err(), Some(PayloadError::Malformed), "{json}");
         }
+    }
+
+    #[test]
+    fn empty_subject_or_id_counts_as_missing() {
+        let json = r#"{"sub":"","jti":"j","iat":1,"exp":2,"type":"access"}"#;
+        assert_eq!(parse(json).err(), Some(PayloadError::Missing("sub")));
+        let json = r#"{"sub":"u","jti":"","iat":1,"exp":2,"type":"access"}"#;
+        assert_eq!(parse(json).err(), Some(PayloadError::Missing("jti")));
+    }
+
+    #[test]
+    fn distinct_unregistered_members_are_fine() {
+        let json = r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","a":1,"b":{"a":2}}"#;
+        assert!(parse(json).is_ok());
     }
 
     #[test]

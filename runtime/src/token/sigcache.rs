@@ -3,46 +3,71 @@
 //! RS256/ES256 verification costs 20–100× an HS256 one. A client sends the same access token
 //! many times, so remembering "this exact token's signature was valid" saves the public-key
 //! operation on repeats. Only the signature is skipped: time claims, type, scopes and
-//! revocation are checked on every request. Entries are keyed on the whole token (not a hash
-//! of it, so no collision can smuggle a forged token in) and leave when the token expires.
+//! revocation are checked on every request. Entries are keyed on the SHA-256 of the whole
+//! token (collision-resistant, so no forged token can hit an entry, and no bearer token sits
+//! in memory), and leave when the token expires.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use sha2::{Digest, Sha256};
+
+type Key = [u8; 32];
+
 pub(crate) struct SignatureCache {
     capacity: usize,
-    entries: Mutex<HashMap<Box<str>, i64>>,
+    state: Mutex<State>,
+}
+
+struct State {
+    entries: HashMap<Key, i64>,
+    /// When expired entries were last swept; a full cache sweeps at most once a second, so a
+    /// flood of new tokens cannot make every verification scan the whole map.
+    swept: i64,
+}
+
+fn key(token: &str) -> Key {
+    Sha256::digest(token.as_bytes()).into()
 }
 
 impl SignatureCache {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             capacity,
-            entries: Mutex::new(HashMap::with_capacity(capacity.min(4096))),
+            state: Mutex::new(State {
+                entries: HashMap::with_capacity(capacity.min(4096)),
+                swept: i64::MIN,
+            }),
         }
     }
 
     /// Whether `token`'s signature was verified before and the token has not expired.
     pub(crate) fn contains(&self, token: &str, now: i64) -> bool {
-        let Ok(entries) = self.entries.lock() else {
+        let key = key(token);
+        let Ok(state) = self.state.lock() else {
             return false;
         };
-        entries.get(token).is_some_and(|&exp| now < exp)
+        state.entries.get(&key).is_some_and(|&exp| now < exp)
     }
 
-    /// Remembers a verified token until `exp`. When full, expired entries are dropped first;
-    /// if that frees nothing the token is simply not cached (never an unbounded map).
+    /// Remembers a verified token until `exp`. When full, expired entries are dropped (at
+    /// most once a second); if that frees nothing the token is simply not cached.
     pub(crate) fn insert(&self, token: &str, exp: i64, now: i64) {
-        let Ok(mut entries) = self.entries.lock() else {
+        let key = key(token);
+        let Ok(mut state) = self.state.lock() else {
             return;
         };
-        if entries.len() >= self.capacity {
-            entries.retain(|_, &mut e| now < e);
-            if entries.len() >= self.capacity {
+        if state.entries.len() >= self.capacity {
+            if now <= state.swept {
+                return;
+            }
+            state.swept = now;
+            state.entries.retain(|_, &mut e| now < e);
+            if state.entries.len() >= self.capacity {
                 return;
             }
         }
-        entries.insert(token.into(), exp);
+        state.entries.insert(key, exp);
     }
 }
 
@@ -55,11 +80,13 @@ mod tests {
         let cache = SignatureCache::new(2);
         cache.insert("a", 100, 0);
         cache.insert("b", 10, 0);
-        cache.insert("c", 100, 0); // full: not cached
+        cache.insert("c", 100, 0); // full: swept, nothing expired, not cached
         assert!(cache.contains("a", 50));
         assert!(!cache.contains("c", 50));
         assert!(!cache.contains("b", 10), "expired at exp");
-        cache.insert("c", 100, 20); // "b" has expired and makes room
+        cache.insert("c", 100, 0); // swept this second already: not cached
+        assert!(!cache.contains("c", 50));
+        cache.insert("c", 100, 20); // a second later "b" has expired and makes room
         assert!(cache.contains("c", 50));
     }
 }
