@@ -15,9 +15,9 @@ use crate::users;
 
 pub(crate) fn router(auth: Auth) -> Router {
     Router::new()
-        .route("/login", post(login))
+        .route("/login", post(log_in))
         .route("/token", post(token))
-        .route("/refresh", post(refresh))
+        .route("/refresh", post(renew))
         .route("/protected", get(protected_route))
         .route("/me", get(me))
         .route("/reports", get(reports))
@@ -48,7 +48,7 @@ fn bad_body(status: StatusCode, message: &str) -> Response {
 
 /// `POST /login` with `{"username", "password"}`: a fresh token pair with the user's scopes.
 #[login]
-async fn login(form: Result<Json<LoginForm>, JsonRejection>) -> Result<Grant, Response> {
+async fn log_in(form: Result<Json<LoginForm>, JsonRejection>) -> Result<Grant, Response> {
     let Json(form) = form.map_err(|e| bad_body(e.status(), &e.body_text()))?;
     let user = users::check(&form.username, &form.password)
         .await
@@ -85,7 +85,7 @@ async fn token(form: Result<Form<PasswordGrant>, FormRejection>) -> Result<Grant
 /// `POST /refresh` with the refresh token (Bearer or `{"refresh_token"}`): a new pair, not
 /// fresh, with no more scopes than the refresh token holds.
 #[refresh]
-async fn refresh(claims: Claims) -> Grant {
+async fn renew(claims: Claims) -> Grant {
     Grant::renew(&claims)
 }
 

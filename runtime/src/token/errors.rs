@@ -46,9 +46,6 @@ pub enum TokenError {
     /// `iss` is not the configured issuer.
     #[error("the token's issuer is not accepted")]
     Issuer,
-    /// The token was revoked.
-    #[error("the token has been revoked")]
-    Revoked,
 }
 
 /// Why a token could not be issued. These are server-side mistakes (a grant asking for a

@@ -2,8 +2,8 @@
 //!
 //! RS256/ES256 verification costs 20–100× an HS256 one. A client sends the same access token
 //! many times, so remembering "this exact token's signature was valid" saves the public-key
-//! operation on repeats. Only the signature is skipped: time claims, type, scopes and
-//! revocation are checked on every request. Entries are keyed on the SHA-256 of the whole
+//! operation on repeats. Only the signature is skipped: time claims, type and scopes are
+//! checked on every request. Entries are keyed on the SHA-256 of the whole
 //! token (collision-resistant, so no forged token can hit an entry, and no bearer token sits
 //! in memory), and leave when the token expires.
 
