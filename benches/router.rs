@@ -1,0 +1,149 @@
+//! Whole requests through one axum `Router`, in-process with `tower::ServiceExt::oneshot` (no
+//! sockets), the same JSON handler behind four guards (see `common/app.rs`): no auth, a
+//! hand-written `jsonwebtoken` extractor, `axum-jwt-auth`, and `#[protected]` (also with a
+//! `Claims` parameter, which makes the guard share the token through the request). Every request
+//! carries the same `Authorization` header; the response body is read to the end.
+//!
+//! `cargo bench --bench router` (add `JWTGUARD_BENCH_QUICK=1` for a short run).
+
+mod common;
+
+#[path = "common/app.rs"]
+mod app;
+
+use axum::Router;
+use axum::http::StatusCode;
+use jwtguard::{Auth, Grant};
+
+use app::call;
+use common::{Lab, SECRET, floor, floor_key, spread, time, times};
+
+jwtguard::scopes! {
+    /// Read the quarterly reports.
+    REPORTS_READ = "reports:read",
+    /// The caller's own profile.
+    PROFILE = "profile",
+    /// Administration.
+    ADMIN = "admin",
+}
+
+const ROUTES: [(&str, &str, &str); 5] = [
+    ("/open", "a_no_auth", "no auth"),
+    (
+        "/hand",
+        "b_hand_written_jsonwebtoken",
+        "hand-written extractor (jsonwebtoken)",
+    ),
+    ("/peer", "c_axum_jwt_auth", "axum-jwt-auth 0.7"),
+    (
+        "/reports",
+        "d_jwtguard_protected",
+        "#[protected(scopes = \"reports:read\")]",
+    ),
+    (
+        "/claims",
+        "e_jwtguard_protected_claims",
+        "  the same, handler takes `Claims`",
+    ),
+];
+
+fn main() {
+    let auth = Auth::builder().secret(SECRET).build().expect("auth");
+    let token = auth
+        .create_access_token(
+            &Grant::to("user1")
+                .scopes([REPORTS_READ, PROFILE])
+                .fresh(true),
+        )
+        .expect("token");
+    let router = app::router(app::AppState::new(auth, SECRET.as_bytes()));
+    let authorization = app::bearer(&token);
+    let bad = app::bearer(&format!("{token}x"));
+    let (_, expected) = call(&router, "/open", &authorization);
+    for (path, _, _) in ROUTES {
+        assert_eq!(
+            call(&router, path, &authorization),
+            (StatusCode::OK, expected.clone()),
+            "{path}"
+        );
+        if path != "/open" {
+            assert_eq!(
+                call(&router, path, &bad).0,
+                StatusCode::UNAUTHORIZED,
+                "{path}"
+            );
+        }
+    }
+    refused_without_scope(&router);
+    let mac = floor_key();
+    assert!(floor(&mac, &token).is_some());
+
+    let mut lab = Lab::new();
+    for (path, name, _) in ROUTES {
+        let (router, authorization) = (&router, &authorization);
+        lab.add("router", name, move || call(router, path, authorization));
+    }
+    // The floor of verification (as in `benches/verify.rs`), for the target on the extra cost.
+    lab.add("router", "floor", || floor(&mac, &token));
+    lab.run();
+    if !common::measuring() {
+        return;
+    }
+
+    println!("\n== router: one GET through axum, in-process oneshot");
+    println!(
+        "{:<42} {:>10} {:>11} {:>24} {:>12} {:>22}",
+        "route", "time", "÷ no auth", "÷ no auth, interleaved", "extra", "extra ÷ floor, inter."
+    );
+    let base = lab.ns("a_no_auth");
+    for (_, name, label) in ROUTES {
+        println!(
+            "{label:<42} {:>10} {:>11} {:>24} {:>12} {:>22}",
+            time(lab.ns(name)),
+            times(lab.criterion_ratio(name, "a_no_auth")),
+            spread(lab.ratio(name, "a_no_auth")),
+            time(lab.ns(name).zip(base).map(|(t, b)| t - b)),
+            spread(extra_over_floor(&lab, name)),
+        );
+    }
+    println!("floor of verification: {}", time(lab.ns("floor")));
+    let versus = |other: &str| {
+        lab.per_round(|t| {
+            Some((t("d_jwtguard_protected")? - t("a_no_auth")?) / (t(other)? - t("a_no_auth")?))
+        })
+    };
+    println!(
+        "extra of #[protected] ÷ floor = {}   (target ≤ 1.30×)",
+        spread(extra_over_floor(&lab, "d_jwtguard_protected"))
+    );
+    println!(
+        "extra of #[protected] ÷ extra of the hand-written extractor = {}   (target < 1)",
+        spread(versus("b_hand_written_jsonwebtoken"))
+    );
+    println!(
+        "extra of #[protected] ÷ extra of axum-jwt-auth = {}   (target < 1)",
+        spread(versus("c_axum_jwt_auth"))
+    );
+}
+
+/// (route − no auth) ÷ floor, per interleaved round.
+fn extra_over_floor(lab: &Lab<'_>, name: &str) -> Option<common::Spread> {
+    lab.per_round(|t| Some((t(name)? - t("a_no_auth")?) / t("floor")?))
+}
+
+/// Every guard refuses a valid token that lacks `reports:read` with a 403, so the guards
+/// compared really check the scope.
+fn refused_without_scope(router: &Router) {
+    let auth = Auth::builder().secret(SECRET).build().expect("auth");
+    let token = auth
+        .create_access_token(&Grant::to("user1").scopes([PROFILE, ADMIN]))
+        .expect("token");
+    let authorization = app::bearer(&token);
+    for (path, _, _) in &ROUTES[1..] {
+        assert_eq!(
+            call(router, path, &authorization).0,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+}
