@@ -24,7 +24,7 @@ use crate::http::error::{AuthError, AuthErrorKind};
 use crate::http::extract::{missing, verified};
 use crate::token::claims::{Claims, Verified};
 use crate::token::grant::Grant;
-use crate::token::scope::covers;
+use crate::token::scope::{ScopeSet, covers};
 
 /// What a `#[protected]` route requires, computed at compile time.
 #[derive(Debug)]
@@ -95,25 +95,41 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
         let spec = &P::SPEC;
-        let token = verified(parts, &auth, spec.kind, spec.registry, spec.share)?
-            .ok_or_else(|| missing(&auth))?;
-        check(&token, spec).map_err(|kind| AuthError::new(kind).with_auth(&auth))?;
+        let decided = if spec.share || parts.extensions.get::<Verified>().is_some() {
+            let token = verified(parts, &auth, spec.kind, spec.registry, spec.share)?
+                .ok_or_else(|| missing(&auth))?;
+            check(token.kind, token.fresh, &token.scopes, spec)
+        } else {
+            // Nobody after the guard wants the claims: decide on the parsed payload and keep
+            // nothing (no allocation, no request extension).
+            let token = bearer(&parts.headers)
+                .map_err(|e| e.with_auth(&auth))?
+                .ok_or_else(|| missing(&auth))?;
+            auth.verify_with(token, spec.kind, spec.registry, |parsed, _| {
+                check(parsed.kind, parsed.fresh, &parsed.scopes, spec)
+            })
+            .map_err(|e| AuthError::from(e).with_auth(&auth))?
+        };
+        decided.map_err(|kind| AuthError::new(kind).with_auth(&auth))?;
         Ok(Self(PhantomData))
     }
 }
 
-fn check(token: &Verified, spec: &PolicySpec) -> Result<(), AuthErrorKind> {
-    if token.kind != spec.kind {
+fn check(
+    kind: TokenKind,
+    fresh: bool,
+    scopes: &ScopeSet,
+    spec: &PolicySpec,
+) -> Result<(), AuthErrorKind> {
+    if kind != spec.kind {
         return Err(AuthErrorKind::InvalidToken(
             crate::token::errors::TokenError::WrongType,
         ));
     }
-    if !token.scopes.contains_all(spec.all)
-        || (!spec.any.is_empty() && !token.scopes.contains_any(spec.any))
-    {
+    if !scopes.contains_all(spec.all) || (!spec.any.is_empty() && !scopes.contains_any(spec.any)) {
         return Err(AuthErrorKind::InsufficientScope(spec.scope));
     }
-    if spec.fresh && !token.fresh {
+    if spec.fresh && !fresh {
         return Err(AuthErrorKind::NotFresh);
     }
     Ok(())

@@ -16,6 +16,7 @@ use crate::token::grant::Grant;
 use crate::token::issue::{Issuer, TokenResponse};
 use crate::token::key::{self, Key};
 use crate::token::kind::TokenKind;
+use crate::token::parse::Payload;
 use crate::token::scope::Registry;
 use crate::token::sigcache::SignatureCache;
 use crate::token::verify::{Verifier, now};
@@ -349,6 +350,19 @@ impl Auth {
         registry: Option<&Registry>,
     ) -> Result<Verified, TokenError> {
         self.inner.verifier.verify(token, kind, registry, now())
+    }
+
+    /// Verifies and hands the checked payload to `finish` without keeping the claims.
+    pub(crate) fn verify_with<T>(
+        &self,
+        token: &str,
+        kind: TokenKind,
+        registry: Option<&Registry>,
+        finish: impl FnOnce(Payload<'_>, &[u8]) -> T,
+    ) -> Result<T, TokenError> {
+        self.inner
+            .verifier
+            .verify_with(token, kind, registry, now(), finish)
     }
 
     /// An access token for `grant` (AuthX's `create_access_token`); fresh only if the grant

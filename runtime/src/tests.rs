@@ -397,3 +397,20 @@ fn payload_sizes_take_the_small_and_the_large_path_and_the_cap_holds() {
         IssueError::TooLarge
     );
 }
+
+#[test]
+fn subjects_with_escapes_survive_verification() {
+    let auth = hs256();
+    for sub in [
+        "plain",
+        "with \"quotes\"",
+        "back\\slash",
+        "tab\there",
+        "ünïcödé",
+    ] {
+        let token = auth.create_access_token(&Grant::to(sub)).unwrap();
+        let claims = auth.verify(&token).unwrap();
+        assert_eq!(claims.sub(), sub);
+        assert_eq!(claims.jti().len(), 22);
+    }
+}

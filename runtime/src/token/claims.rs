@@ -2,6 +2,7 @@
 
 use std::any::TypeId;
 use std::fmt;
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
@@ -12,13 +13,15 @@ use super::scope::{Registry, Scope, ScopeSet};
 
 /// A token whose signature, time claims, type, issuer and audience have been checked.
 ///
-/// One allocation holds `sub`, `jti` and the payload JSON; everything else is inline, so
-/// cloning it (the request cache, a second extractor) costs a reference count.
+/// One allocation holds the payload JSON; `sub` and `jti` are ranges into it (an escaped one
+/// is appended after the payload, unescaped). Everything else is inline, so cloning it (the
+/// request cache, a second extractor) costs a reference count.
 #[derive(Clone)]
 pub(crate) struct Verified {
     buf: Arc<[u8]>,
-    sub_end: usize,
-    jti_end: usize,
+    payload_end: usize,
+    sub: Range<usize>,
+    jti: Range<usize>,
     pub(crate) iat: i64,
     pub(crate) exp: i64,
     pub(crate) nbf: Option<i64>,
@@ -36,15 +39,27 @@ impl Verified {
     /// The verified token from its parsed payload and the payload's JSON text; `registry` is
     /// the fingerprint of the registry `parsed.scopes` indexes into (0: none).
     pub(crate) fn new(parsed: Payload<'_>, json: &[u8], registry: u64) -> Self {
-        let (sub, jti) = (parsed.sub.as_bytes(), parsed.jti.as_bytes());
-        let sub_end = sub.len();
-        let jti_end = sub_end + jti.len();
-        // An exact-size iterator: `Arc` allocates once and fills it, no intermediate buffer.
-        let buf: Arc<[u8]> = sub.iter().chain(jti).chain(json).copied().collect();
+        let (buf, sub, jti) = if let (Some(sub), Some(jti)) =
+            (within(json, &parsed.sub), within(json, &parsed.jti))
+        {
+            // The usual case: both borrow from the payload, one copy of it is all it takes.
+            (Arc::from(json), sub, jti)
+        } else {
+            let mut buf = json.to_vec();
+            let mut append = |text: &str| {
+                let start = buf.len();
+                buf.extend_from_slice(text.as_bytes());
+                start..buf.len()
+            };
+            let sub = within(json, &parsed.sub).unwrap_or_else(|| append(&parsed.sub));
+            let jti = within(json, &parsed.jti).unwrap_or_else(|| append(&parsed.jti));
+            (Arc::from(buf), sub, jti)
+        };
         Self {
             buf,
-            sub_end,
-            jti_end,
+            payload_end: json.len(),
+            sub,
+            jti,
             iat: parsed.iat,
             exp: parsed.exp,
             nbf: parsed.nbf,
@@ -56,15 +71,15 @@ impl Verified {
     }
 
     pub(crate) fn sub(&self) -> &str {
-        std::str::from_utf8(&self.buf[..self.sub_end]).unwrap_or_default()
+        text(&self.buf, &self.sub)
     }
 
     pub(crate) fn jti(&self) -> &str {
-        std::str::from_utf8(&self.buf[self.sub_end..self.jti_end]).unwrap_or_default()
+        text(&self.buf, &self.jti)
     }
 
     pub(crate) fn payload(&self) -> &[u8] {
-        &self.buf[self.jti_end..]
+        &self.buf[..self.payload_end]
     }
 
     /// Rebuilds the scope bitset against `registry` (when the cached one was built for
@@ -80,6 +95,21 @@ impl Verified {
         self.scopes = set;
         self.registry = registry.fingerprint();
     }
+}
+
+/// Where `text` sits inside `json`, when it is a slice of it (a string without escapes that
+/// serde borrowed from the input).
+fn within(json: &[u8], text: &str) -> Option<Range<usize>> {
+    let start = (text.as_ptr() as usize).checked_sub(json.as_ptr() as usize)?;
+    let end = start.checked_add(text.len())?;
+    (end <= json.len()).then_some(start..end)
+}
+
+/// The UTF-8 text at `range` (always valid: it was a `&str` when the range was taken).
+fn text<'b>(buf: &'b [u8], range: &Range<usize>) -> &'b str {
+    buf.get(range.clone())
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .unwrap_or_default()
 }
 
 pub(crate) fn scope_names(payload: &[u8]) -> Vec<String> {

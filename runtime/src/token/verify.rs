@@ -10,7 +10,7 @@ use super::claims::{MAX_PAYLOAD, Verified};
 use super::errors::TokenError;
 use super::key::{MAX_TAG, VerifyKey, Verifying};
 use super::kind::TokenKind;
-use super::parse::{self, Expect, PayloadError};
+use super::parse::{self, Expect, Payload, PayloadError};
 use super::scope::Registry;
 use super::sigcache::SignatureCache;
 
@@ -35,6 +35,7 @@ pub(crate) fn now() -> i64 {
 }
 
 impl Verifier {
+    /// Verifies `token` and keeps its claims (one allocation: the payload).
     pub(crate) fn verify(
         &self,
         token: &str,
@@ -42,13 +43,29 @@ impl Verifier {
         registry: Option<&Registry>,
         now: i64,
     ) -> Result<Verified, TokenError> {
+        let fingerprint = registry.map_or(0, Registry::fingerprint);
+        self.verify_with(token, expect, registry, now, |parsed, json| {
+            Verified::new(parsed, json, fingerprint)
+        })
+    }
+
+    /// Verifies `token` and hands the checked payload to `finish`, which keeps what it needs:
+    /// a guard that only decides yes or no keeps three values and allocates nothing.
+    pub(crate) fn verify_with<T>(
+        &self,
+        token: &str,
+        expect: TokenKind,
+        registry: Option<&Registry>,
+        now: i64,
+        finish: impl FnOnce(Payload<'_>, &[u8]) -> T,
+    ) -> Result<T, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::TooLarge);
         }
-        let bytes = token.as_bytes();
-        let first = memchr(b'.', bytes, 0).ok_or(TokenError::Malformed)?;
-        let second = memchr(b'.', bytes, first + 1).ok_or(TokenError::Malformed)?;
-        if memchr(b'.', bytes, second + 1).is_some() {
+        // `find`/`rfind` are memchr-fast; a `.` between the two is a fourth segment.
+        let first = token.find('.').ok_or(TokenError::Malformed)?;
+        let second = token.rfind('.').ok_or(TokenError::Malformed)?;
+        if second == first || token[first + 1..second].contains('.') {
             return Err(TokenError::Malformed);
         }
         let (header, payload, signature) = (
@@ -65,25 +82,27 @@ impl Verifier {
             let mut buf = [0u8; SMALL_PAYLOAD];
             let len = decode(payload, &mut buf)?;
             self.claims(token, &buf[..len], expect, registry, now, remember)
+                .map(|parsed| finish(parsed, &buf[..len]))
         } else if payload.len() <= MAX_PAYLOAD * 4 / 3 + 4 {
             let mut buf = vec![0u8; MAX_PAYLOAD];
             let len = decode(payload, &mut buf)?;
             self.claims(token, &buf[..len], expect, registry, now, remember)
+                .map(|parsed| finish(parsed, &buf[..len]))
         } else {
             Err(TokenError::TooLarge)
         }
     }
 
     /// The checks on a decoded, signature-verified payload.
-    fn claims(
+    fn claims<'j>(
         &self,
         token: &str,
-        json: &[u8],
+        json: &'j [u8],
         expect: TokenKind,
         registry: Option<&Registry>,
         now: i64,
         remember: bool,
-    ) -> Result<Verified, TokenError> {
+    ) -> Result<Payload<'j>, TokenError> {
         let parsed = parse::payload(
             json,
             &Expect {
@@ -117,11 +136,7 @@ impl Verifier {
         if remember && let Some(cache) = &self.cache {
             cache.insert(token, parsed.exp, now);
         }
-        Ok(Verified::new(
-            parsed,
-            json,
-            registry.map_or(0, Registry::fingerprint),
-        ))
+        Ok(parsed)
     }
 
     /// The key for this header: byte-equal to a header we issue (no parsing), or parsed once
@@ -203,14 +218,6 @@ impl Verifier {
             }
         }
     }
-}
-
-fn memchr(needle: u8, haystack: &[u8], from: usize) -> Option<usize> {
-    haystack
-        .get(from..)?
-        .iter()
-        .position(|&b| b == needle)
-        .map(|at| at + from)
 }
 
 /// Decodes canonical unpadded base64url into `out`; anything larger than `out` is refused.
