@@ -140,6 +140,11 @@ pub(crate) fn is_claims(ty: &Type) -> bool {
     last_segment(ty).is_some_and(|s| s.ident == "Claims")
 }
 
+/// Whether a parameter's type is `Claims` without type arguments (the standard claims only).
+pub(crate) fn is_plain_claims(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == "Claims" && s.arguments.is_none())
+}
+
 /// Whether a parameter's type is `Option<Claims>` (or `Option<Claims<E>>`).
 pub(crate) fn is_optional_claims(ty: &Type) -> bool {
     let Some(segment) = last_segment(ty) else {

@@ -7,11 +7,11 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
-use syn::ItemFn;
+use syn::{FnArg, ItemFn};
 
 use crate::args::{self, Accepts};
 use crate::errors::Errors;
-use crate::handler::check_signature;
+use crate::handler::{check_signature, is_plain_claims};
 use crate::registry;
 
 pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
@@ -28,7 +28,16 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
         quote!(Access)
     };
     let fresh = args.fresh.is_some();
-    // A handler without parameters has no extractor to share the verified claims with.
+    // Plain `Claims` parameters are bound from the guard itself; whatever other extractors
+    // remain may want the verified claims too, so only then are they cached in the request.
+    let mut bindings = Vec::new();
+    let inputs = std::mem::take(&mut func.sig.inputs);
+    for input in inputs {
+        match input {
+            FnArg::Typed(typed) if is_plain_claims(&typed.ty) => bindings.push(typed),
+            other => func.sig.inputs.push(other),
+        }
+    }
     let share = !func.sig.inputs.is_empty();
     let required: Vec<&str> = all.iter().chain(&any).map(|n| n.value.as_str()).collect();
     let scope = required.join(" ");
@@ -62,10 +71,22 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
 
     let policy = format_ident!("__jwtguard_policy_{}", func.sig.ident);
     let vis = &func.vis;
+    let guard = if bindings.is_empty() {
+        quote!(Guard)
+    } else {
+        quote!(ClaimsGuard)
+    };
     func.sig.inputs.insert(
         0,
-        syn::parse_quote!(__jwtguard_guard: ::jwtguard::__private::Guard<#policy, ::jwtguard::Auth>),
+        syn::parse_quote!(__jwtguard_guard: ::jwtguard::__private::#guard<#policy, ::jwtguard::Auth>),
     );
+    for (at, typed) in bindings.iter().enumerate() {
+        let (pat, ty) = (&typed.pat, &typed.ty);
+        func.block.stmts.insert(
+            at,
+            syn::parse_quote!(let #pat: #ty = ::jwtguard::__private::ClaimsGuard::claims(&__jwtguard_guard);),
+        );
+    }
     Ok(quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]

@@ -65,6 +65,48 @@ impl<P, A> core::fmt::Debug for Guard<P, A> {
     }
 }
 
+/// The guard `#[protected]` inserts when the handler takes `Claims`: it keeps the verified
+/// token and hands it to those parameters, which the macro binds from it (so the claims are
+/// neither cached in the request nor verified twice).
+pub struct ClaimsGuard<P, A> {
+    token: Verified,
+    policy: PhantomData<fn() -> (P, A)>,
+}
+
+impl<P, A> core::fmt::Debug for ClaimsGuard<P, A> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("ClaimsGuard")
+    }
+}
+
+impl<P, A> ClaimsGuard<P, A> {
+    /// The claims for one of the handler's `Claims` parameters.
+    pub fn claims(&self) -> Claims {
+        Claims::standard(self.token.clone())
+    }
+}
+
+impl<S, P> FromRequestParts<S> for ClaimsGuard<P, Auth>
+where
+    S: HasAuth + Send + Sync,
+    P: Policy,
+{
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = state.auth();
+        let spec = &P::SPEC;
+        let token = verified(parts, &auth, spec.kind, spec.registry, spec.share)?
+            .ok_or_else(|| missing(&auth))?;
+        check(token.kind, token.fresh, &token.scopes, spec)
+            .map_err(|kind| AuthError::new(kind).with_auth(&auth))?;
+        Ok(Self {
+            token,
+            policy: PhantomData,
+        })
+    }
+}
+
 /// The router state of a jwtguard handler must give access to an [`Auth`].
 #[diagnostic::on_unimplemented(
     message = "the router state `{Self}` gives no `jwtguard::Auth`",

@@ -120,8 +120,10 @@ pub use token::verify::MAX_TOKEN_LEN;
 /// async fn export(__jwtguard_guard: Guard<__jwtguard_policy_export, Auth>) -> &'static str { "csv" }
 /// ```
 ///
-/// A `Claims` parameter of the handler reuses the claims the guard verified (they are cached in
-/// the request). The same check written by hand, without the macro:
+/// A `Claims` parameter of the handler is bound from the claims the guard verified (the guard
+/// becomes `ClaimsGuard`, and `let claims: Claims = __jwtguard_guard.claims();` opens the
+/// body); other extractors that need the claims, such as `Claims<MyExtra>`, find them cached in
+/// the request. The token is verified once. The same check written by hand, without the macro:
 ///
 /// ```
 /// use jwtguard::{scopes, AuthError, AuthErrorKind, Claims};
