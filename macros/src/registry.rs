@@ -44,7 +44,8 @@ pub(crate) fn checks<'a>(
     names
         .map(|name| {
             let value = &name.value;
-            let fail = quote_spanned!(name.span=> ::core::panic!("{}", CHECK.message()));
+            // Emitted code: a const panic fails the user's build; the macro itself never panics.
+            let fail = quote_spanned!(name.span=> ::core::panic!("{}", CHECK.message())); // emitted
             let inner = quote! {
                 const CHECK: ::jwtguard::__private::ScopeCheck =
                     ::jwtguard::__private::check_scope(#declared, #list, #attribute, #value);
