@@ -137,7 +137,9 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
         let spec = &P::SPEC;
-        let decided = if spec.share || parts.extensions.get::<Verified>().is_some() {
+        // The guard is the handler's first extractor: only a middleware could have verified
+        // the token before it, and re-verifying then is cheaper than looking on every request.
+        let decided = if spec.share {
             let token = verified(parts, &auth, spec.kind, spec.registry, spec.share)?
                 .ok_or_else(|| missing(&auth))?;
             check(token.kind, token.fresh, &token.scopes, spec)

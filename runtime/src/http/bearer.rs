@@ -23,9 +23,12 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Result<Option<&str>, AuthError> {
             "The Authorization header is too large",
         ));
     }
-    let value = value
-        .to_str()
-        .map_err(|_| AuthError::invalid_request("The Authorization header is not ASCII"))?;
+    // A header value holds no control characters but tab; past that, ASCII is what
+    // `HeaderValue::to_str` checks, one byte at a time. `is_ascii` checks a word at a time.
+    let value = Some(value.as_bytes())
+        .filter(|bytes| bytes.is_ascii())
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .ok_or_else(|| AuthError::invalid_request("The Authorization header is not ASCII"))?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Ok(None);
