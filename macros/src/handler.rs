@@ -90,23 +90,14 @@ pub(crate) fn check_signature(func: &ItemFn, name: &str, errors: &mut Errors) {
 }
 
 /// The return type of a `#[login]`/`#[refresh]` handler: `Grant` or `Result<Grant, E>`.
-pub(crate) fn grant_return(func: &ItemFn, name: &str, errors: &mut Errors) -> Option<Type> {
+pub(crate) fn grant_return(func: &ItemFn, name: &str) -> syn::Result<Type> {
     let message = format!(
         "`#[{name}]` handlers must return `Grant` or `Result<Grant, E>` (with `E: IntoResponse`)"
     );
     match &func.sig.output {
-        ReturnType::Default => {
-            errors.push(syn::Error::new_spanned(&func.sig.ident, message));
-            None
-        }
-        ReturnType::Type(_, ty) => {
-            if is_grant(ty) || result_of_grant(ty) {
-                Some((**ty).clone())
-            } else {
-                errors.push(syn::Error::new_spanned(ty, message));
-                None
-            }
-        }
+        ReturnType::Default => Err(syn::Error::new_spanned(&func.sig.ident, message)),
+        ReturnType::Type(_, ty) if is_grant(ty) || result_of_grant(ty) => Ok((**ty).clone()),
+        ReturnType::Type(_, ty) => Err(syn::Error::new_spanned(ty, message)),
     }
 }
 

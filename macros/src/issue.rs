@@ -18,11 +18,13 @@ pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<T
     let mut errors = Errors::default();
     let args = args::parse(args, "login", Accepts::Ceiling, &mut errors);
     check_signature(&func, "login", &mut errors);
-    let ret = grant_return(&func, "login", &mut errors);
+    let ret = grant_return(&func, "login");
+    if let Err(error) = &ret {
+        errors.push(error.clone());
+    }
     errors.finish()?;
-    let Some(ret) = ret else {
-        return Ok(TokenStream::new());
-    };
+    // Reported with the others above; `?` only unwraps what cannot fail here.
+    let ret = ret?;
 
     let checks = registry::checks(args.all_names(), "login");
     let ceiling = registry::ceiling(args.scopes.as_ref());
@@ -46,7 +48,10 @@ pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result
     let mut errors = Errors::default();
     let args = args::parse(args, "refresh", Accepts::Ceiling, &mut errors);
     check_signature(&func, "refresh", &mut errors);
-    let ret = grant_return(&func, "refresh", &mut errors);
+    let ret = grant_return(&func, "refresh");
+    if let Err(error) = &ret {
+        errors.push(error.clone());
+    }
     for input in &func.sig.inputs {
         if let FnArg::Typed(typed) = input
             && is_optional_claims(&typed.ty)
@@ -58,9 +63,8 @@ pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result
         }
     }
     errors.finish()?;
-    let Some(ret) = ret else {
-        return Ok(TokenStream::new());
-    };
+    // Reported with the others above; `?` only unwraps what cannot fail here.
+    let ret = ret?;
 
     // `Claims` parameters are the refresh token's: they are bound from the guard, which has to
     // be the last parameter because it may read the body (`{"refresh_token": "..."}`).
