@@ -30,7 +30,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt as _, Empty};
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::TokioIo;
-use jwtguard::{Auth, Grant};
 use tokio::net::TcpStream;
 
 use common::SECRET;
@@ -224,14 +223,7 @@ impl Tally {
 
 fn main() {
     let plan = Plan::new();
-    let auth = Auth::builder().secret(SECRET).build().expect("auth");
-    let token = auth
-        .create_access_token(
-            &Grant::to("user1")
-                .scopes([REPORTS_READ, PROFILE])
-                .fresh(true),
-        )
-        .expect("token");
+    let (auth, token) = common::typical();
     let router = app::router(app::AppState::new(auth, SECRET.as_bytes()));
 
     let server = tokio::runtime::Builder::new_multi_thread()

@@ -48,14 +48,7 @@ const ROUTES: [(&str, &str, &str); 5] = [
 ];
 
 fn main() {
-    let auth = Auth::builder().secret(SECRET).build().expect("auth");
-    let token = auth
-        .create_access_token(
-            &Grant::to("user1")
-                .scopes([REPORTS_READ, PROFILE])
-                .fresh(true),
-        )
-        .expect("token");
+    let (auth, token) = common::typical();
     let router = app::router(app::AppState::new(auth, SECRET.as_bytes()));
     let authorization = app::bearer(&token);
     let bad = app::bearer(&format!("{token}x"));

@@ -11,7 +11,6 @@
 mod common;
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use jwtguard::{Auth, Grant};
 
 use common::{Lab, SECRET, TypedClaims, floor, floor_key, spread, time, times};
 
@@ -25,14 +24,7 @@ jwtguard::scopes! {
 }
 
 fn main() {
-    let auth = Auth::builder().secret(SECRET).build().expect("auth");
-    let token = auth
-        .create_access_token(
-            &Grant::to("user1")
-                .scopes([REPORTS_READ, PROFILE])
-                .fresh(true),
-        )
-        .expect("token");
+    let (auth, token) = common::typical();
 
     let mac = floor_key();
     let key = DecodingKey::from_secret(SECRET.as_bytes());

@@ -16,7 +16,7 @@ use std::hint::black_box;
 
 use allocation_counter::measure;
 use axum::http::StatusCode;
-use jwtguard::{Auth, Grant};
+use jwtguard::Auth;
 
 use common::{SECRET, TypedClaims, floor, floor_key};
 
@@ -30,15 +30,7 @@ jwtguard::scopes! {
 }
 
 fn setup() -> (Auth, String) {
-    let auth = Auth::builder().secret(SECRET).build().expect("auth");
-    let token = auth
-        .create_access_token(
-            &Grant::to("user1")
-                .scopes([REPORTS_READ, PROFILE])
-                .fresh(true),
-        )
-        .expect("token");
-    (auth, token)
+    common::typical()
 }
 
 /// Allocations of `f` after one warm-up call (lazy statics, thread-locals, first-use buffers).

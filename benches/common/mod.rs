@@ -24,6 +24,21 @@ use sha2::Sha256;
 /// The HS256 secret of every bench (48 bytes).
 pub(crate) const SECRET: &str = "bench-secret-that-is-long-enough-for-hs256-0000";
 
+/// The bench configuration and its typical token: what jwtguard issues for
+/// `Grant::to("user1").scopes([REPORTS_READ, PROFILE]).fresh(true)` (every includer declares
+/// those two scopes with `scopes!`).
+pub(crate) fn typical() -> (jwtguard::Auth, String) {
+    let auth = jwtguard::Auth::builder()
+        .secret(SECRET)
+        .build()
+        .expect("auth");
+    let grant = jwtguard::Grant::to("user1")
+        .scopes([crate::REPORTS_READ, crate::PROFILE])
+        .fresh(true);
+    let token = auth.create_access_token(&grant).expect("token");
+    (auth, token)
+}
+
 /// `JWTGUARD_BENCH_QUICK=1`: short warm-up and measurement, for development and CI smoke runs.
 pub(crate) fn quick_env() -> bool {
     std::env::var_os("JWTGUARD_BENCH_QUICK").is_some_and(|v| !v.is_empty() && v != "0")

@@ -94,12 +94,7 @@ where
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let auth = state.auth();
-        let spec = &P::SPEC;
-        let token = verified(parts, &auth, spec.kind, spec.registry, spec.share)?
-            .ok_or_else(|| missing(&auth))?;
-        check(token.kind, token.fresh, &token.scopes, spec)
-            .map_err(|kind| AuthError::new(kind).with_auth(&auth))?;
+        let token = verified_for(parts, &state.auth(), &P::SPEC)?;
         Ok(Self {
             token,
             policy: PhantomData,
@@ -137,26 +132,34 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
         let spec = &P::SPEC;
-        // The guard is the handler's first extractor: only a middleware could have verified
-        // the token before it, and re-verifying then is cheaper than looking on every request.
-        let decided = if spec.share {
-            let token = verified(parts, &auth, spec.kind, spec.registry, spec.share)?
-                .ok_or_else(|| missing(&auth))?;
-            check(token.kind, token.fresh, &token.scopes, spec)
-        } else {
-            // Nobody after the guard wants the claims: decide on the parsed payload and keep
-            // nothing (no allocation, no request extension).
-            let token = bearer(&parts.headers)
-                .map_err(|e| e.with_auth(&auth))?
-                .ok_or_else(|| missing(&auth))?;
-            auth.verify_with(token, spec.kind, spec.registry, |parsed, _| {
-                check(parsed.kind, parsed.fresh, &parsed.scopes, spec)
-            })
-            .map_err(|e| AuthError::from(e).with_auth(&auth))?
-        };
-        decided.map_err(|kind| AuthError::new(kind).with_auth(&auth))?;
+        if spec.share {
+            verified_for(parts, &auth, spec)?;
+            return Ok(Self(PhantomData));
+        }
+        // Nobody after the guard wants the claims: decide on the parsed payload and keep
+        // nothing (no allocation, no request extension). The guard is the first extractor,
+        // so only a middleware could have verified the token before; re-verifying then is
+        // cheaper than a cache lookup on every request.
+        let token = bearer(&parts.headers)
+            .map_err(|e| e.with_auth(&auth))?
+            .ok_or_else(|| missing(&auth))?;
+        auth.verify_with(token, spec.kind, spec.registry, |parsed, _| {
+            check(parsed.kind, parsed.fresh, &parsed.scopes, spec)
+        })
+        .map_err(|e| AuthError::from(e).with_auth(&auth))?
+        .map_err(|kind| AuthError::new(kind).with_auth(&auth))?;
         Ok(Self(PhantomData))
     }
+}
+
+/// The request's verified token (from the request cache, or verified and cached when
+/// `spec.share`), once it meets the route's requirement.
+fn verified_for(parts: &mut Parts, auth: &Auth, spec: &PolicySpec) -> Result<Verified, AuthError> {
+    let token = verified(parts, auth, spec.kind, spec.registry, spec.share)?
+        .ok_or_else(|| missing(auth))?;
+    check(token.kind, token.fresh, &token.scopes, spec)
+        .map_err(|kind| AuthError::new(kind).with_auth(auth))?;
+    Ok(token)
 }
 
 fn check(
