@@ -57,12 +57,21 @@ pub(crate) fn parse_list(
         let content;
         let bracket = bracketed!(content in input);
         list_span = bracket.span.join();
-        let items = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
-        for lit in items {
-            names.push(ScopeName {
-                value: lit.value(),
-                span: lit.span(),
-            });
+        let items = Punctuated::<syn::Expr, Token![,]>::parse_terminated(&content)?;
+        for item in items {
+            match item {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(lit),
+                    ..
+                }) => names.push(ScopeName {
+                    value: lit.value(),
+                    span: lit.span(),
+                }),
+                other => errors.push(syn::Error::new_spanned(
+                    other,
+                    format!("`{key}` in `#[{attribute}]` lists scopes as string literals, such as [\"reports:read\", \"admin\"]"),
+                )),
+            }
         }
     } else {
         let expr: syn::Expr = input.parse()?;

@@ -1,0 +1,5 @@
+jwtguard::scopes! {
+    "reports:read" = "reports:read",
+}
+
+fn main() {}
