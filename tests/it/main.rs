@@ -4,6 +4,7 @@ mod header_fuzz;
 #[deny(warnings, clippy::pedantic)]
 mod hygiene;
 mod macros;
+mod readme;
 mod stacking;
 mod verify_http;
 
