@@ -414,3 +414,31 @@ fn subjects_with_escapes_survive_verification() {
         assert_eq!(claims.jti().len(), 22);
     }
 }
+
+#[test]
+fn access_and_refresh_scopes_are_separate() {
+    use crate::Scope;
+    const READ: Scope = Scope::__declared("reports:read", 0, 9);
+    const REFRESH: Scope = Scope::__declared("token:refresh", 1, 9);
+    let auth = hs256();
+    let pair = auth
+        .create_token_pair(&Grant::to("ann").scopes([READ]).refresh_scopes([REFRESH]))
+        .unwrap();
+    assert_eq!(
+        claims_json(&pair.access_token)["scopes"],
+        serde_json::json!(["reports:read"])
+    );
+    assert_eq!(
+        claims_json(&pair.refresh_token)["scopes"],
+        serde_json::json!(["token:refresh"])
+    );
+    // Without refresh scopes, the refresh token carries the access scopes (what a refresh may
+    // grant again).
+    let pair = auth
+        .create_token_pair(&Grant::to("ann").scopes([READ]))
+        .unwrap();
+    assert_eq!(
+        claims_json(&pair.refresh_token)["scopes"],
+        serde_json::json!(["reports:read"])
+    );
+}
