@@ -2,8 +2,9 @@
 //!
 //! The handler gains a first parameter `__jwtguard_guard: Guard<__jwtguard_policy_NAME, Auth>`,
 //! where the policy type carries what the route requires as a constant (scope indices,
-//! freshness, token type). Nothing else of the function changes: its attributes, visibility,
-//! generics, where clause, parameters, body and return type stay as written.
+//! freshness, token type). Plain `Claims` parameters become `let` bindings from the guard at
+//! the top of the body; everything else (attributes, visibility, generics, where clause, other
+//! parameters, body, return type) stays as written.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -11,7 +12,7 @@ use syn::{FnArg, ItemFn};
 
 use crate::args::{self, Accepts};
 use crate::errors::Errors;
-use crate::handler::{check_signature, is_plain_claims};
+use crate::handler::{check_signature, is_claims, is_optional_claims, is_plain_claims};
 use crate::registry;
 
 pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
@@ -38,7 +39,11 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
             other => func.sig.inputs.push(other),
         }
     }
-    let share = !func.sig.inputs.is_empty();
+    // Only jwtguard's `Claims<E>`/`Option<Claims<E>>` extractors read the request cache; an
+    // extractor of your own built on `Claims` verifies again (correct, only slower).
+    let share = func.sig.inputs.iter().any(|input| {
+        matches!(input, FnArg::Typed(typed) if is_claims(&typed.ty) || is_optional_claims(&typed.ty))
+    });
     let required: Vec<&str> = all.iter().chain(&any).map(|n| n.value.as_str()).collect();
     let scope = required.join(" ");
     let spec = |all: TokenStream, any: TokenStream, registry: TokenStream| {
@@ -80,10 +85,17 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
         0,
         syn::parse_quote!(__jwtguard_guard: ::jwtguard::__private::#guard<#policy, ::jwtguard::Auth>),
     );
+    // After the body's leading items, so that clippy's `items_after_statements` stays quiet.
+    let items = func
+        .block
+        .stmts
+        .iter()
+        .take_while(|stmt| matches!(stmt, syn::Stmt::Item(_)))
+        .count();
     for (at, typed) in bindings.iter().enumerate() {
         let (pat, ty) = (&typed.pat, &typed.ty);
         func.block.stmts.insert(
-            at,
+            items + at,
             syn::parse_quote!(let #pat: #ty = ::jwtguard::__private::ClaimsGuard::claims(&__jwtguard_guard);),
         );
     }

@@ -176,8 +176,9 @@ impl Issuer {
             extra,
         };
         let json = serde_json::to_vec(&payload).map_err(|_| IssueError::Serialize)?;
-        // Never hand out a token that verification would refuse for its size.
-        if json.len() > MAX_PAYLOAD || header.len() + json.len() * 4 / 3 + 90 > MAX_TOKEN_LEN {
+        // Never hand out a token that verification would refuse for its size (the whole
+        // token is checked again once signed: RSA signatures alone are 342 characters).
+        if json.len() > MAX_PAYLOAD {
             return Err(IssueError::TooLarge);
         }
         let mut token = String::with_capacity(header.len() + json.len() * 4 / 3 + 4 + 90);
@@ -198,6 +199,9 @@ impl Issuer {
                 token.push('.');
                 token.push_str(&signature);
             }
+        }
+        if token.len() > MAX_TOKEN_LEN {
+            return Err(IssueError::TooLarge);
         }
         Ok(token)
     }
