@@ -81,7 +81,7 @@ pub(crate) fn parse(
                         meta.error(format!("duplicate argument `{key}` in `#[{attribute}]`")),
                     );
                 } else {
-                    *slot = Some(meta.path.span_ident());
+                    *slot = Some(syn::spanned::Spanned::span(&meta.path));
                 }
             }
             _ => {
@@ -120,14 +120,4 @@ fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
         content.parse::<TokenStream>()?;
     }
     Ok(())
-}
-
-trait SpanIdent {
-    fn span_ident(&self) -> Span;
-}
-
-impl SpanIdent for syn::Path {
-    fn span_ident(&self) -> Span {
-        syn::spanned::Spanned::span(self)
-    }
 }

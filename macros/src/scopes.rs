@@ -4,6 +4,8 @@
 //! hidden `__JwtguardScopeRegistry` type through which the attribute macros check scope names
 //! at compile time (see `registry.rs`).
 
+use std::collections::HashSet;
+
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
@@ -62,7 +64,9 @@ fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
             "`scopes!` declares more than 65535 scopes",
         );
     }
-    for (i, item) in items.iter().enumerate() {
+    let values: Vec<String> = items.iter().map(|i| i.scope.value()).collect();
+    let (mut names, mut scopes) = (HashSet::new(), HashSet::new());
+    for (item, value) in items.iter().zip(&values) {
         for attr in &item.attrs {
             if !attr.path().is_ident("doc") {
                 errors.push(syn::Error::new_spanned(
@@ -71,21 +75,19 @@ fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
                 ));
             }
         }
-        let value = item.scope.value();
-        if !is_valid(&value) {
+        if !is_valid(value) {
             errors.at(
                 item.scope.span(),
                 format!("{value:?} in `scopes!` is not a valid scope: {SYNTAX}"),
             );
         }
-        let earlier = &items[..i];
-        if earlier.iter().any(|e| e.name == item.name) {
+        if !names.insert(&item.name) {
             errors.push(syn::Error::new_spanned(
                 &item.name,
                 format!("duplicate name `{}` in `scopes!`", item.name),
             ));
         }
-        if earlier.iter().any(|e| e.scope.value() == value) {
+        if !scopes.insert(value) {
             errors.at(
                 item.scope.span(),
                 format!("duplicate scope {value:?} in `scopes!`"),
@@ -94,7 +96,6 @@ fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
     }
     errors.finish()?;
 
-    let values: Vec<String> = items.iter().map(|i| i.scope.value()).collect();
     let fingerprint = fingerprint(&values);
     let constants = items.iter().enumerate().map(|(index, item)| {
         let (attrs, name, scope) = (&item.attrs, &item.name, &item.scope);

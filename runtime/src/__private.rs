@@ -70,8 +70,8 @@ impl<P, A> core::fmt::Debug for Guard<P, A> {
 }
 
 /// The guard `#[protected]` inserts when the handler takes `Claims`: it keeps the verified
-/// token and hands it to those parameters, which the macro binds from it (so the claims are
-/// neither cached in the request nor verified twice).
+/// token and hands it to those parameters, which the macro binds from it: verified once, and
+/// cached in the request only when a `Claims<E>` extractor remains that reads the cache.
 pub struct ClaimsGuard<P, A> {
     token: Verified,
     policy: PhantomData<fn() -> (P, A)>,

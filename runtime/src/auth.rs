@@ -210,10 +210,9 @@ impl AuthBuilder {
 
     /// Remembers up to `capacity` verified asymmetric signatures (RS/PS/ES/EdDSA) so that a
     /// repeated token skips the public-key operation. Off (0) by default. Expiry, type
-    /// and scopes are still checked on every request; the cost is memory (one
-    /// entry per distinct live token, up to `capacity`) and that a key removed from the
-    /// configuration at run time is not consulted again for tokens already cached — which
-    /// cannot happen here, since keys are fixed at startup.
+    /// and scopes are still checked on every request; the cost is memory (one entry per
+    /// distinct live token, up to `capacity`), a SHA-256 of each asymmetric token and one
+    /// lock. See BENCHMARKS.md for the trade-off.
     pub fn signature_cache(mut self, capacity: usize) -> Self {
         self.signature_cache = capacity;
         self

@@ -114,11 +114,7 @@ impl Grant {
     /// parameter: a client may narrow its grant, never widen it.
     pub fn narrow_to(mut self, requested: &str) -> Self {
         let asked: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
-        self.scopes
-            .retain(|held| asked.iter().any(|want| covers(want, held)));
-        if let Some(refresh) = &mut self.refresh_scopes {
-            refresh.retain(|held| asked.iter().any(|want| covers(want, held)));
-        }
+        self.clamp(|held| asked.iter().any(|want| covers(want, held)));
         self
     }
 

@@ -1,7 +1,8 @@
 //! Access or refresh: the `type` claim.
 
 /// Which of the pair a token is: the `type` claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum TokenKind {
     /// Short-lived, sent with every request.
     Access,

@@ -136,13 +136,6 @@ impl Field<'_> {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "lowercase")]
-enum Kind {
-    Access,
-    Refresh,
-}
-
 impl<'de> DeserializeSeed<'de> for PayloadSeed<'_, '_> {
     type Value = Payload<'de>;
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -197,10 +190,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
                 }
                 Field::Type => {
                     duplicate(&mut seen, 1 << 5)?;
-                    kind = Some(match map.next_value::<Kind>()? {
-                        Kind::Access => TokenKind::Access,
-                        Kind::Refresh => TokenKind::Refresh,
-                    });
+                    kind = Some(map.next_value::<TokenKind>()?);
                 }
                 Field::Fresh => {
                     duplicate(&mut seen, 1 << 6)?;
