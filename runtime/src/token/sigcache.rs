@@ -10,9 +10,10 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
 
-type Key = [u8; 32];
+/// The SHA-256 of a whole token: what an entry is keyed on.
+pub(crate) type Digest = [u8; 32];
 
 pub(crate) struct SignatureCache {
     capacity: usize,
@@ -20,13 +21,13 @@ pub(crate) struct SignatureCache {
 }
 
 struct State {
-    entries: HashMap<Key, i64>,
+    entries: HashMap<Digest, i64>,
     /// When expired entries were last swept; a full cache sweeps at most once a second, so a
     /// flood of new tokens cannot make every verification scan the whole map.
     swept: i64,
 }
 
-fn key(token: &str) -> Key {
+pub(crate) fn digest(token: &str) -> Digest {
     Sha256::digest(token.as_bytes()).into()
 }
 
@@ -41,19 +42,17 @@ impl SignatureCache {
         }
     }
 
-    /// Whether `token`'s signature was verified before and the token has not expired.
-    pub(crate) fn contains(&self, token: &str, now: i64) -> bool {
-        let key = key(token);
+    /// Whether the token with this digest was verified before and has not expired.
+    pub(crate) fn contains(&self, digest: &Digest, now: i64) -> bool {
         let Ok(state) = self.state.lock() else {
             return false;
         };
-        state.entries.get(&key).is_some_and(|&exp| now < exp)
+        state.entries.get(digest).is_some_and(|&exp| now < exp)
     }
 
     /// Remembers a verified token until `exp`. When full, expired entries are dropped (at
     /// most once a second); if that frees nothing the token is simply not cached.
-    pub(crate) fn insert(&self, token: &str, exp: i64, now: i64) {
-        let key = key(token);
+    pub(crate) fn insert(&self, digest: Digest, exp: i64, now: i64) {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
@@ -67,7 +66,7 @@ impl SignatureCache {
                 return;
             }
         }
-        state.entries.insert(key, exp);
+        state.entries.insert(digest, exp);
     }
 }
 
@@ -78,15 +77,16 @@ mod tests {
     #[test]
     fn entries_expire_with_their_token_and_the_cache_stays_bounded() {
         let cache = SignatureCache::new(2);
-        cache.insert("a", 100, 0);
-        cache.insert("b", 10, 0);
-        cache.insert("c", 100, 0); // full: swept, nothing expired, not cached
-        assert!(cache.contains("a", 50));
-        assert!(!cache.contains("c", 50));
-        assert!(!cache.contains("b", 10), "expired at exp");
-        cache.insert("c", 100, 0); // swept this second already: not cached
-        assert!(!cache.contains("c", 50));
-        cache.insert("c", 100, 20); // a second later "b" has expired and makes room
-        assert!(cache.contains("c", 50));
+        let (a, b, c) = (digest("a"), digest("b"), digest("c"));
+        cache.insert(a, 100, 0);
+        cache.insert(b, 10, 0);
+        cache.insert(c, 100, 0); // full: swept, nothing expired, not cached
+        assert!(cache.contains(&a, 50));
+        assert!(!cache.contains(&c, 50));
+        assert!(!cache.contains(&b, 10), "expired at exp");
+        cache.insert(c, 100, 0); // swept this second already: not cached
+        assert!(!cache.contains(&c, 50));
+        cache.insert(c, 100, 20); // a second later "b" has expired and makes room
+        assert!(cache.contains(&c, 50));
     }
 }

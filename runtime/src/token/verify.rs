@@ -12,7 +12,7 @@ use super::key::{MAX_TAG, VerifyKey, Verifying};
 use super::kind::TokenKind;
 use super::parse::{self, Expect, Payload, PayloadError};
 use super::scope::Registry;
-use super::sigcache::SignatureCache;
+use super::sigcache::{self, Digest, SignatureCache};
 
 /// The longest token accepted; longer ones are refused before any decoding.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -81,30 +81,30 @@ impl Verifier {
 
         // Typical payloads fit a small stack buffer (cheap to zero); larger ones, up to the
         // cap, go to the heap rather than zeroing 6 KiB on every request.
-        if payload.len() <= SMALL_PAYLOAD * 4 / 3 {
-            let mut buf = [0u8; SMALL_PAYLOAD];
-            let len = decode(payload, &mut buf)?;
-            self.claims(token, &buf[..len], expect, registry, now, remember)
-                .map(|parsed| finish(parsed, &buf[..len]))
-        } else if payload.len() <= MAX_PAYLOAD * 4 / 3 + 4 {
-            let mut buf = vec![0u8; MAX_PAYLOAD];
-            let len = decode(payload, &mut buf)?;
-            self.claims(token, &buf[..len], expect, registry, now, remember)
-                .map(|parsed| finish(parsed, &buf[..len]))
+        let mut small = [0u8; SMALL_PAYLOAD];
+        let mut large = Vec::new();
+        let buf: &mut [u8] = if payload.len() <= SMALL_PAYLOAD * 4 / 3 {
+            &mut small
         } else {
-            Err(TokenError::TooLarge)
+            large.resize(MAX_PAYLOAD, 0);
+            &mut large
+        };
+        let len = decode(payload, buf)?;
+        let json = &buf[..len];
+        let parsed = self.claims(json, expect, registry, now)?;
+        if let (Some(digest), Some(cache)) = (remember, &self.cache) {
+            cache.insert(digest, parsed.exp, now);
         }
+        Ok(finish(parsed, json))
     }
 
     /// The checks on a decoded, signature-verified payload.
     fn claims<'j>(
         &self,
-        token: &str,
         json: &'j [u8],
         expect: TokenKind,
         registry: Option<&Registry>,
         now: i64,
-        remember: bool,
     ) -> Result<Payload<'j>, TokenError> {
         let parsed = parse::payload(
             json,
@@ -135,9 +135,6 @@ impl Verifier {
         }
         if parsed.kind != expect {
             return Err(TokenError::WrongType);
-        }
-        if remember && let Some(cache) = &self.cache {
-            cache.insert(token, parsed.exp, now);
         }
         Ok(parsed)
     }
@@ -187,7 +184,7 @@ impl Verifier {
         signing_input: &str,
         signature: &str,
         now: i64,
-    ) -> Result<bool, TokenError> {
+    ) -> Result<Option<Digest>, TokenError> {
         match &key.verifying {
             Verifying::Mac(mac) => {
                 let mut tag = [0u8; MAX_TAG];
@@ -195,16 +192,18 @@ impl Verifier {
                     .decode_slice(signature, &mut tag)
                     .map_err(|_| TokenError::Signature)?;
                 if mac.verify(signing_input.as_bytes(), &tag[..len]) {
-                    Ok(false)
+                    Ok(None)
                 } else {
                     Err(TokenError::Signature)
                 }
             }
             Verifying::Public(public) => {
-                if let Some(cache) = &self.cache
-                    && cache.contains(token, now)
+                // Hashed once: looked up now, remembered after the claims pass.
+                let digest = self.cache.as_ref().map(|_| sigcache::digest(token));
+                if let (Some(cache), Some(digest)) = (&self.cache, &digest)
+                    && cache.contains(digest, now)
                 {
-                    return Ok(false);
+                    return Ok(None);
                 }
                 let ok = jsonwebtoken::crypto::verify(
                     signature,
@@ -214,7 +213,7 @@ impl Verifier {
                 )
                 .unwrap_or(false);
                 if ok {
-                    Ok(self.cache.is_some())
+                    Ok(digest)
                 } else {
                     Err(TokenError::Signature)
                 }
