@@ -338,8 +338,7 @@ impl Auth {
     }
 
     fn verify_kind(&self, token: &str, kind: TokenKind) -> Result<Claims, TokenError> {
-        let verified = self.verified(token, kind, None)?;
-        Claims::from_verified(verified).map_err(|_| TokenError::Malformed)
+        self.verified(token, kind, None).map(Claims::standard)
     }
 
     pub(crate) fn verified(

@@ -3,7 +3,6 @@
 use super::error::{AuthError, AuthErrorKind};
 use crate::auth::Auth;
 use crate::token::claims::Claims;
-use crate::token::errors::TokenError;
 use crate::token::kind::TokenKind;
 use crate::token::scope::{Registry, Scope};
 
@@ -39,7 +38,6 @@ impl Auth {
                 AuthError::new(AuthErrorKind::InsufficientScope(missing.name())).with_auth(self),
             );
         }
-        Claims::from_verified(verified)
-            .map_err(|_| AuthError::from(TokenError::Malformed).with_auth(self))
+        Ok(Claims::standard(verified))
     }
 }
