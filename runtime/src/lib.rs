@@ -122,8 +122,9 @@ pub use token::verify::MAX_TOKEN_LEN;
 ///
 /// A `Claims` parameter of the handler is bound from the claims the guard verified (the guard
 /// becomes `ClaimsGuard`, and `let claims: Claims = __jwtguard_guard.claims();` opens the
-/// body); other extractors that need the claims, such as `Claims<MyExtra>`, find them cached in
-/// the request. The token is verified once. The same check written by hand, without the macro:
+/// body); `Claims<MyExtra>` and `Option<Claims>` parameters find them cached in the request (an
+/// extractor of your own that calls `Claims` inside verifies again). The same check written by
+/// hand, without the macro:
 ///
 /// ```
 /// use jwtguard::{scopes, AuthError, AuthErrorKind, Claims};
