@@ -1,11 +1,13 @@
 //! The routes of the quickstart.
 
-use axum::extract::rejection::{FormRejection, JsonRejection};
+use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
-use jwtguard::{Auth, AuthError, Claims, Grant, login, protected, refresh};
+use axum::{Json, Router};
+use jwtguard::{
+    Auth, AuthError, Claims, Grant, PasswordGrant, login, protected, refresh, token_endpoint,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
@@ -56,30 +58,15 @@ async fn log_in(form: Result<Json<LoginForm>, JsonRejection>) -> Result<Grant, R
     Ok(Grant::to(user.name).scopes(user.scopes.iter().copied()))
 }
 
-#[derive(Deserialize)]
-struct PasswordGrant {
-    grant_type: String,
-    username: String,
-    password: String,
-    scope: Option<String>,
-}
-
-/// `POST /token`: the OAuth 2 password grant (form-encoded), optionally narrowed by `scope`.
-#[login]
-async fn token(form: Result<Form<PasswordGrant>, FormRejection>) -> Result<Grant, Response> {
-    let Form(form) = form.map_err(|e| bad_body(e.status(), &e.body_text()))?;
-    if form.grant_type != "password" {
-        let body = json!({ "error": "unsupported_grant_type", "message": "grant_type must be \"password\"" });
-        return Err((StatusCode::BAD_REQUEST, Json(body)).into_response());
-    }
+/// `POST /token`: an RFC 6749 token endpoint for OAuth 2 clients. `grant_type=password`
+/// checks the user here; `grant_type=refresh_token` is answered by jwtguard with the checks of
+/// `#[refresh]`. A `scope` narrows the grant; errors are OAuth 2's (`invalid_grant`, ...).
+#[token_endpoint]
+async fn token(form: PasswordGrant) -> Result<Grant, AuthError> {
     let user = users::check(&form.username, &form.password)
         .await
-        .ok_or_else(|| AuthError::invalid_credentials().into_response())?;
-    let grant = Grant::to(user.name).scopes(user.scopes.iter().copied());
-    Ok(match form.scope {
-        Some(scope) => grant.narrow_to(&scope),
-        None => grant,
-    })
+        .ok_or_else(AuthError::invalid_credentials)?;
+    Ok(Grant::to(user.name).scopes(user.scopes.iter().copied()))
 }
 
 /// `POST /refresh` with the refresh token (Bearer or `{"refresh_token"}`): a new pair, not

@@ -163,9 +163,10 @@ async fn the_oauth2_password_form_issues_the_same_pair_and_narrows_scopes() {
     assert_eq!(all["fresh"], true);
 
     let narrowed = Call::post("/token")
-        .form("grant_type=password&username=admin&password=adminpass1&scope=admin%20reports%3Aread%20nonsense")
+        .form("grant_type=password&username=admin&password=adminpass1&scope=admin%20reports%3Aread")
         .send(addr)
         .await;
+    assert_eq!(narrowed.json()["scope"], "reports:read admin");
     let access = token(&narrowed.json(), "access_token");
     assert_eq!(
         claims_of(&access)["scopes"],
@@ -186,7 +187,65 @@ async fn the_oauth2_password_form_issues_the_same_pair_and_narrows_scopes() {
         .form("grant_type=password&username=admin&password=nope")
         .send(addr)
         .await;
-    assert_eq!(wrong_password.status, 401);
+    assert_eq!(wrong_password.status, 400);
+    assert_eq!(wrong_password.json()["error"], "invalid_grant");
+    assert_eq!(wrong_password.header("cache-control"), "no-store");
+    let beyond = Call::post("/token")
+        .form("grant_type=password&username=user1&password=password1&scope=admin")
+        .send(addr)
+        .await;
+    assert_eq!(beyond.status, 400);
+    assert_eq!(beyond.json()["error"], "invalid_scope");
+}
+
+#[tokio::test]
+async fn the_token_endpoint_refreshes_with_the_refresh_token_grant() {
+    let addr = start().await;
+    let pair = Call::post("/token")
+        .form("grant_type=password&username=user1&password=password1")
+        .send(addr)
+        .await
+        .json();
+    let refresh = token(&pair, "refresh_token");
+    let renewed = Call::post("/token")
+        .form(&format!(
+            "grant_type=refresh_token&refresh_token={refresh}&scope=profile"
+        ))
+        .send(addr)
+        .await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text());
+    assert_eq!(renewed.header("cache-control"), "no-store");
+    assert_eq!(renewed.json()["scope"], "profile");
+    let access = claims_of(&token(&renewed.json(), "access_token"));
+    assert_eq!(
+        (access["sub"].clone(), access["fresh"].clone()),
+        (json!("user1"), json!(false))
+    );
+    assert_eq!(access["scopes"], json!(["profile"]));
+    // The new refresh token keeps the scope of the one presented (RFC 6749 §6).
+    let next = claims_of(&token(&renewed.json(), "refresh_token"));
+    assert_eq!(next["scopes"], json!(["reports:read", "profile"]));
+
+    let access_token = token(&pair, "access_token");
+    for (form, error) in [
+        (
+            format!("grant_type=refresh_token&refresh_token={access_token}"),
+            "invalid_grant",
+        ),
+        (
+            "grant_type=refresh_token&refresh_token=garbage".to_owned(),
+            "invalid_grant",
+        ),
+        (
+            format!("grant_type=refresh_token&refresh_token={refresh}&scope=admin"),
+            "invalid_scope",
+        ),
+    ] {
+        let reply = Call::post("/token").form(&form).send(addr).await;
+        assert_eq!(reply.status, 400, "{form}");
+        assert_eq!(reply.json()["error"], error, "{form}");
+        assert!(reply.json()["error_description"].is_string(), "{form}");
+    }
 }
 
 #[tokio::test]

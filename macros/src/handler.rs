@@ -125,6 +125,11 @@ fn result_of_grant(ty: &Type) -> bool {
         && matches!(args.args.first(), Some(syn::GenericArgument::Type(ok)) if is_grant(ok))
 }
 
+/// Whether a type's last path segment is `name` (macros see names, not types).
+pub(crate) fn last_segment_is(ty: &Type, name: &str) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == name)
+}
+
 /// Whether a parameter's type is jwtguard's `Claims` (by its last path segment: macros see
 /// names, not types).
 pub(crate) fn is_claims(ty: &Type) -> bool {

@@ -10,6 +10,7 @@ mod protected;
 mod registry;
 mod scope_name;
 mod scopes;
+mod token_endpoint;
 
 use proc_macro::TokenStream;
 
@@ -31,4 +32,15 @@ pub fn refresh(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn scopes(input: TokenStream) -> TokenStream {
     scopes::expand(input.into()).into()
+}
+
+#[proc_macro_attribute]
+pub fn token_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
+    handler::attribute(
+        args.into(),
+        item.into(),
+        token_endpoint::expand,
+        "token_endpoint",
+    )
+    .into()
 }

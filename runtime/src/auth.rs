@@ -96,6 +96,7 @@ pub struct AuthBuilder {
     issuer: Option<String>,
     audience: Vec<String>,
     leeway: Duration,
+    clock_skew: Duration,
     realm: String,
     error_body: Option<ErrorBody>,
     signature_cache: usize,
@@ -103,6 +104,9 @@ pub struct AuthBuilder {
 
 /// Default access-token lifetime: 15 minutes (AuthX's default).
 pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
+/// How far ahead of this instance's clock an issuer's clock may be, by default: 5 s (see
+/// [`AuthBuilder::clock_skew`]).
+pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 /// Default refresh-token lifetime: 30 days.
 pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
@@ -117,6 +121,7 @@ impl Default for AuthBuilder {
             issuer: None,
             audience: Vec::new(),
             leeway: Duration::ZERO,
+            clock_skew: DEFAULT_CLOCK_SKEW,
             realm: "api".to_owned(),
             error_body: None,
             signature_cache: 0,
@@ -158,8 +163,11 @@ impl AuthBuilder {
         self
     }
 
-    /// A key that only verifies, selected by its `kid`: the previous key during a rotation,
-    /// or another issuer's public key.
+    /// A key that only verifies, selected by its `kid`. It is foreign unless marked
+    /// [`Key::own`] (the previous signing key during a rotation): a foreign key's tokens are
+    /// accepted as access tokens, never renewed by `#[refresh]`, and its public half is not
+    /// published by [`Auth::jwks`]. Bind another issuer's key to that issuer with
+    /// [`Key::for_issuer`], so that its tokens must carry that `iss`.
     pub fn verification_key(mut self, key: Key) -> Self {
         self.verification.push(key);
         self
@@ -190,9 +198,20 @@ impl AuthBuilder {
         self
     }
 
-    /// Clock skew tolerated on `exp`, `nbf` and `iat` (default 0 s, like AuthX).
+    /// Clock skew tolerated on `exp`, `nbf` and `iat` (default 0 s, like AuthX): an expired
+    /// token is refused the second it expires.
     pub fn leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
+        self
+    }
+
+    /// How far ahead of this instance's clock the issuing instance's clock may be (default
+    /// 5 s): a token whose `iat` or `nbf` lies up to this far in the future is accepted, so
+    /// that a brand-new token from an instance a second ahead verifies everywhere. It never
+    /// extends `exp` (that is [`leeway`](Self::leeway)); the larger of the two applies to
+    /// `iat` and `nbf`. `Duration::ZERO` makes them strict.
+    pub fn clock_skew(mut self, skew: Duration) -> Self {
+        self.clock_skew = skew;
         self
     }
 
@@ -225,7 +244,9 @@ impl AuthBuilder {
             signing.algorithm = algorithm;
         }
         let sign_key = key::sign_key(&signing)?;
-        let mut keys = vec![key::verify_key(&signing)?];
+        let mut own = key::verify_key(&signing)?;
+        own.own = true;
+        let mut keys = vec![own];
         for extra in &self.verification {
             let verify_key = key::verify_key(extra)?;
             if keys.iter().any(|k| k.kid == verify_key.kid) {
@@ -233,12 +254,14 @@ impl AuthBuilder {
             }
             keys.push(verify_key);
         }
-        let leeway = i64::try_from(self.leeway.as_secs()).unwrap_or(i64::MAX);
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+        let (leeway, skew) = (secs(self.leeway), secs(self.clock_skew));
         Ok(Auth {
             inner: Arc::new(Inner {
                 verifier: Verifier {
                     keys,
                     leeway,
+                    skew,
                     issuer: self.issuer.clone(),
                     audience: self.audience.clone(),
                     cache: (self.signature_cache > 0)
@@ -292,8 +315,10 @@ impl Auth {
         };
         let key = if key::is_hmac(algorithm) {
             Key::hmac(algorithm, secret)
-        } else {
+        } else if secret.contains("-----BEGIN") {
             Key::private_pem(algorithm, secret)
+        } else {
+            return Err(ConfigError::SecretIsNotPem(algorithm));
         };
         let seconds = |name: &'static str| -> Result<Option<Duration>, ConfigError> {
             var(name)
@@ -350,6 +375,22 @@ impl Auth {
         self.inner.verifier.verify(token, kind, registry, now())
     }
 
+    /// Verifies a refresh token that this application may renew: signed by one of its own
+    /// keys, never by a foreign verification key.
+    pub(crate) fn renewable(&self, token: &str) -> Result<Verified, TokenError> {
+        let verified = self.verified(token, TokenKind::Refresh, None)?;
+        if !verified.own_key {
+            return Err(TokenError::NotRenewable);
+        }
+        Ok(verified)
+    }
+
+    /// Identifies this configuration (not a copy with other keys or rules): what a verified
+    /// token cached in a request is bound to.
+    pub(crate) fn origin(&self) -> usize {
+        Arc::as_ptr(&self.inner) as usize
+    }
+
     /// Verifies and hands the checked payload to `finish` without keeping the claims.
     pub(crate) fn verify_with<T>(
         &self,
@@ -394,8 +435,9 @@ impl Auth {
         self.inner.issuer.pair(grant, fresh, now())
     }
 
-    /// The public keys as a JWKS document (`{"keys": [...]}`), to serve at
-    /// `/.well-known/jwks.json`. HMAC secrets are never included.
+    /// This application's public keys as a JWKS document (`{"keys": [...]}`), to serve at
+    /// `/.well-known/jwks.json`: the signing key's public half and those of verification keys
+    /// marked [`Key::own`]. HMAC secrets and foreign keys are never included.
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
             keys: self
@@ -403,6 +445,7 @@ impl Auth {
                 .verifier
                 .keys
                 .iter()
+                .filter(|k| k.own)
                 .filter_map(|k| k.jwk.clone())
                 .collect(),
         }

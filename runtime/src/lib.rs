@@ -37,9 +37,13 @@ pub mod __private;
 #[cfg(test)]
 mod tests;
 
-pub use auth::{Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_REFRESH_TTL, ErrorBody, ErrorParts};
+pub use auth::{
+    Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_REFRESH_TTL, ErrorBody,
+    ErrorParts,
+};
 pub use http::bearer::MAX_AUTHORIZATION_LEN;
 pub use http::error::{AuthError, AuthErrorKind};
+pub use http::token_endpoint::PasswordGrant;
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;
 pub use token::claims::Claims;
@@ -305,3 +309,64 @@ pub use jwtguard_macros::refresh;
 /// # fn main() {}
 /// ```
 pub use jwtguard_macros::scopes;
+
+/// Turns a password-checking handler into an RFC 6749 token endpoint: the OAuth 2 password
+/// grant (§4.3) and refresh grant (§6) on one route, with OAuth 2's error format (§5.2), for
+/// OAuth 2 client libraries.
+///
+/// ```
+/// use axum::{routing::post, Router};
+/// use jwtguard::{scopes, token_endpoint, Auth, AuthError, Grant, PasswordGrant};
+///
+/// scopes! { REPORTS_READ = "reports:read", ADMIN = "admin" }
+///
+/// #[token_endpoint(scopes = "reports:read admin")]   // optional ceiling, compile-checked
+/// async fn token(form: PasswordGrant) -> Result<Grant, AuthError> {
+///     if form.username != "ann" || form.password != "correct horse" {
+///         return Err(AuthError::invalid_credentials());   // 400 {"error": "invalid_grant"}
+///     }
+///     Ok(Grant::to("ann").scopes([REPORTS_READ]))
+/// }
+///
+/// # fn main() {
+/// # let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build().unwrap();
+/// let app: Router = Router::new().route("/token", post(token)).with_state(auth);
+/// # }
+/// ```
+///
+/// # What it answers
+///
+/// The request is a form (`application/x-www-form-urlencoded`):
+///
+/// - `grant_type=password&username=..&password=..[&scope=..]`: the handler runs with the
+///   [`PasswordGrant`]; its `Grant` is answered as [`#[login]`](login) would (fresh, cut to
+///   the ceiling), then narrowed to `scope` when the client sent one. A requested scope the
+///   grant does not hold is `invalid_scope` (never a silently smaller grant).
+/// - `grant_type=refresh_token&refresh_token=..[&scope=..]`: answered without the handler,
+///   with the checks of [`#[refresh]`](refresh): a refresh token of this application's own
+///   keys, its own subject, scopes and extra claims, the ceiling, a non-fresh access token.
+///   `scope` narrows the new access token only; the new refresh token keeps the scope of the
+///   one presented (§6).
+///
+/// Success is 200 `{"access_token", "refresh_token", "token_type": "bearer", "expires_in",
+/// "scope"}`. Errors are `{"error", "error_description"}` (§5.2): 400 `invalid_request` for a
+/// malformed form (another content type, a missing or repeated parameter), 400
+/// `unsupported_grant_type`, 400 `invalid_grant` for bad credentials
+/// (`AuthError::invalid_credentials()`) or a bad, expired or foreign refresh token, 400
+/// `invalid_scope`, 500 `server_error`. Every answer has `Cache-Control: no-store`. An error
+/// answer of the handler's own that is not an [`AuthError`] passes through unchanged.
+///
+/// # What it expands to
+///
+/// ```ignore
+/// async fn token(__jwtguard_token: jwtguard::__private::TokenRequest) -> Response {
+///     let (__jwtguard_context, form): (TokenContext, PasswordGrant) =
+///         match jwtguard::__private::token_request(__jwtguard_token, CEILING).await {
+///             Ok(request) => request,
+///             Err(response) => return response,   // a refresh grant, or a malformed request
+///         };
+///     let outcome: Result<Grant, AuthError> = async move { /* your body */ }.await;
+///     jwtguard::__private::token_answer(&__jwtguard_context, outcome, CEILING)
+/// }
+/// ```
+pub use jwtguard_macros::token_endpoint;

@@ -346,8 +346,16 @@ fn leeway_tolerates_clock_skew_only_as_configured() {
         .leeway(Duration::from_secs(60))
         .build()
         .unwrap();
+    let issued_a_second_ago = crate::token::verify::now() - 1;
     let expired = strict
-        .create_access_token(&Grant::to("ann").access_ttl(Duration::ZERO))
+        .inner
+        .issuer
+        .token(
+            &Grant::to("ann").access_ttl(Duration::from_secs(1)),
+            TokenKind::Access,
+            false,
+            issued_a_second_ago,
+        )
         .unwrap();
     assert_eq!(strict.verify(&expired).unwrap_err(), TokenError::Expired);
     assert_eq!(lenient.verify(&expired).unwrap().sub(), "ann");
@@ -440,5 +448,264 @@ fn access_and_refresh_scopes_are_separate() {
     assert_eq!(
         claims_json(&pair.refresh_token)["scopes"],
         serde_json::json!(["reports:read"])
+    );
+}
+
+/// A token as this configuration would issue it at `now` (another instance's clock).
+fn issued_at(auth: &Auth, now: i64) -> String {
+    auth.inner
+        .issuer
+        .token(&Grant::to("ann"), TokenKind::Access, false, now)
+        .unwrap()
+}
+
+#[test]
+fn a_token_from_an_instance_a_few_seconds_ahead_verifies_with_the_defaults() {
+    let auth = hs256();
+    let now = crate::token::verify::now();
+    assert!(auth.verify(&issued_at(&auth, now + 5)).is_ok(), "5 s ahead");
+    assert_eq!(
+        auth.verify(&issued_at(&auth, now + 30)).unwrap_err(),
+        TokenError::NotYetValid
+    );
+    let strict = Auth::builder()
+        .secret(SECRET)
+        .clock_skew(Duration::ZERO)
+        .build()
+        .unwrap();
+    assert_eq!(
+        strict.verify(&issued_at(&strict, now + 3)).unwrap_err(),
+        TokenError::NotYetValid
+    );
+    // `exp` stays strict: the skew allowance never keeps an expired token alive.
+    let expired = auth
+        .inner
+        .issuer
+        .token(
+            &Grant::to("ann").access_ttl(Duration::from_secs(1)),
+            TokenKind::Access,
+            false,
+            now - 1,
+        )
+        .unwrap();
+    assert_eq!(auth.verify(&expired).unwrap_err(), TokenError::Expired);
+}
+
+#[test]
+fn issuing_refuses_what_verification_would_refuse() {
+    let auth = hs256();
+    assert_eq!(
+        auth.create_token_pair(&Grant::to("")).unwrap_err(),
+        IssueError::EmptySubject
+    );
+    for ttl in [Duration::ZERO, Duration::from_millis(999)] {
+        assert_eq!(
+            auth.create_access_token(&Grant::to("ann").access_ttl(ttl))
+                .unwrap_err(),
+            IssueError::Lifetime,
+            "{ttl:?}"
+        );
+        assert_eq!(
+            auth.create_token_pair(&Grant::to("ann").refresh_ttl(ttl))
+                .unwrap_err(),
+            IssueError::Lifetime,
+            "{ttl:?}"
+        );
+    }
+    assert_eq!(
+        auth.create_access_token(&Grant::to("ann").access_ttl(Duration::MAX))
+            .unwrap_err(),
+        IssueError::Lifetime
+    );
+    let one_second = auth
+        .create_access_token(&Grant::to("ann").access_ttl(Duration::from_secs(1)))
+        .unwrap();
+    assert!(auth.verify(&one_second).is_ok());
+}
+
+#[test]
+fn startup_errors_print_their_advice_in_debug_too() {
+    let err = Auth::builder().secret("short").build().unwrap_err();
+    let shown = format!("{err:?}");
+    assert_eq!(shown, err.to_string());
+    assert!(shown.contains("at least 32"), "{shown}");
+    assert!(!shown.contains("SecretTooShort"), "{shown}");
+
+    let vars = |name: &str| match name {
+        "JWT_SECRET_KEY" => Some("an-hmac-secret-that-is-long-enough-for-hs256".to_owned()),
+        "JWT_ALGORITHM" => Some("RS256".to_owned()),
+        _ => None,
+    };
+    let err = Auth::from_vars(vars).unwrap_err();
+    assert!(
+        matches!(err, ConfigError::SecretIsNotPem(Algorithm::RS256)),
+        "{err}"
+    );
+    assert!(format!("{err:?}").contains("private key"), "{err:?}");
+}
+
+#[test]
+fn foreign_keys_verify_but_are_bound_unpublished_and_never_renewed() {
+    let partner = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::ES256, EC256).with_kid("partner"))
+        .issuer("https://partner.example")
+        .build()
+        .unwrap();
+    let ours = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::RS256, RSA).with_kid("ours"))
+        .issuer("https://api.example")
+        .verification_key(
+            Key::public_pem(Algorithm::ES256, EC256_PUB)
+                .with_kid("partner")
+                .for_issuer("https://partner.example"),
+        )
+        .build()
+        .unwrap();
+    let pair = partner.create_token_pair(&Grant::to("ann")).unwrap();
+    // Accepted as an access token, with the partner's own `iss`...
+    assert_eq!(ours.verify(&pair.access_token).unwrap().sub(), "ann");
+    // ...but never renewed with our key.
+    assert_eq!(
+        ours.renewable(&pair.refresh_token).err(),
+        Some(TokenError::NotRenewable)
+    );
+    // A partner key may not speak for us: a token it signed with our `iss` is refused.
+    let impostor = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::ES256, EC256).with_kid("partner"))
+        .issuer("https://api.example")
+        .build()
+        .unwrap();
+    let forged = impostor.create_access_token(&Grant::to("root")).unwrap();
+    assert_eq!(ours.verify(&forged).unwrap_err(), TokenError::Issuer);
+    // Only our own key is published.
+    let jwks = serde_json::to_value(ours.jwks()).unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, ["ours"]);
+    // Our own refresh tokens are renewable.
+    let own = ours.create_token_pair(&Grant::to("bob")).unwrap();
+    assert_eq!(ours.renewable(&own.refresh_token).unwrap().sub(), "bob");
+}
+
+#[test]
+fn an_own_previous_key_is_renewed_and_published() {
+    let old = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::ES256, EC256).with_kid("2026-10"))
+        .build()
+        .unwrap();
+    let rotated = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::RS256, RSA).with_kid("2026-11"))
+        .verification_key(
+            Key::public_pem(Algorithm::ES256, EC256_PUB)
+                .with_kid("2026-10")
+                .own(),
+        )
+        .build()
+        .unwrap();
+    let pair = old.create_token_pair(&Grant::to("ann")).unwrap();
+    assert_eq!(rotated.renewable(&pair.refresh_token).unwrap().sub(), "ann");
+    assert_eq!(rotated.jwks().keys.len(), 2);
+}
+
+fn forged(header: &[u8], payload: &str) -> String {
+    use base64::Engine as _;
+    use hmac::Mac as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let input = format!("{}.{}", b64(header), b64(payload.as_bytes()));
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(input.as_bytes());
+    format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+}
+
+fn payload_now(extra: &str) -> String {
+    let now = crate::token::verify::now();
+    format!(
+        r#"{{"sub":"u","jti":"j","iat":{now},"exp":{},"type":"access"{extra}}}"#,
+        now + 60
+    )
+}
+
+#[test]
+fn header_and_payload_must_be_utf8_throughout_and_typ_ours() {
+    let auth = hs256();
+    assert!(
+        auth.verify(&forged(br#"{"alg":"HS256","typ":"jwt"}"#, &payload_now("")))
+            .is_ok()
+    );
+    assert!(
+        auth.verify(&forged(br#"{"alg":"HS256"}"#, &payload_now("")))
+            .is_ok()
+    );
+    assert_eq!(
+        auth.verify(&forged(
+            b"{\"alg\":\"HS256\",\"typ\":\"\xff\"}",
+            &payload_now("")
+        ))
+        .unwrap_err(),
+        TokenError::Malformed
+    );
+    assert_eq!(
+        auth.verify(&forged(
+            b"{\"alg\":\"HS256\",\"x\":\"\xc3\x28\"}",
+            &payload_now("")
+        ))
+        .unwrap_err(),
+        TokenError::Malformed
+    );
+    for typ in ["JWE", "refresh+jwt", "at+jwt", "logout+jwt"] {
+        let header = format!(r#"{{"alg":"HS256","typ":"{typ}"}}"#);
+        assert_eq!(
+            auth.verify(&forged(header.as_bytes(), &payload_now("")))
+                .unwrap_err(),
+            TokenError::WrongType,
+            "{typ}"
+        );
+    }
+    assert_eq!(
+        auth.verify(&forged(br#"{"alg":"HS256","typ":7}"#, &payload_now("")))
+            .unwrap_err(),
+        TokenError::Malformed
+    );
+    // An ignored payload member with invalid UTF-8.
+    let mut payload = payload_now(r#","note":"XX""#).into_bytes();
+    let at = payload.windows(2).position(|w| w == b"XX").unwrap();
+    payload[at] = 0xff;
+    let token = {
+        use base64::Engine as _;
+        use hmac::Mac as _;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let input = format!(
+            "{}.{}",
+            b64(br#"{"alg":"HS256","typ":"JWT"}"#),
+            b64(&payload)
+        );
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(input.as_bytes());
+        format!("{input}.{}", b64(&mac.finalize().into_bytes()))
+    };
+    assert_eq!(auth.verify(&token).unwrap_err(), TokenError::Malformed);
+}
+
+#[test]
+fn narrowing_keeps_what_a_held_wildcard_covers() {
+    use crate::Scope;
+    const ALL_REPORTS: Scope = Scope::__declared("reports:*", 0, 1);
+    const ADMIN: Scope = Scope::__declared("admin", 1, 1);
+    let grant = Grant::to("ann").scopes([ALL_REPORTS, ADMIN]);
+    let narrowed = grant.clone().narrow_to("reports:read");
+    assert_eq!(narrowed.scope_names().collect::<Vec<_>>(), ["reports:read"]);
+    let narrowed = grant.clone().narrow_to("reports:* admin other");
+    assert_eq!(
+        narrowed.scope_names().collect::<Vec<_>>(),
+        ["reports:*", "admin"]
+    );
+    let narrowed = grant.narrow_to("reports:read reports:write reports:read");
+    assert_eq!(
+        narrowed.scope_names().collect::<Vec<_>>(),
+        ["reports:read", "reports:write"]
     );
 }

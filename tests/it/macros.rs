@@ -264,7 +264,7 @@ async fn refresh_reads_the_token_from_a_json_body_too() {
     // The description is a valid quoted-string: no quote inside it.
     assert_eq!(
         garbage.challenge(),
-        r#"Bearer realm="api", error="invalid_request", error_description="The body must be a JSON object with a refresh_token string""#
+        r#"Bearer realm="api", error="invalid_request", error_description="The body must be a JSON object""#
     );
     let body = json!({ "refresh_token": refresh_token }).to_string();
     let suffixed = Call::post("/refresh")

@@ -5,6 +5,7 @@ mod header_fuzz;
 mod hygiene;
 mod macros;
 mod readme;
+mod review;
 mod stacking;
 mod verify_http;
 

@@ -45,16 +45,38 @@ pub enum AuthErrorKind {
 /// The JSON body is `{"error": "<code>", "message": "<human text>"}`, or whatever the
 /// [`AuthBuilder::error_body`](crate::AuthBuilder::error_body) hook renders. No answer ever
 /// carries a secret, a signature, a token or a panic message.
+#[derive(Clone)]
 pub struct AuthError {
     kind: AuthErrorKind,
     /// The configuration that raised it, for its realm and body hook.
     auth: Option<Auth>,
+    /// What the route required, for the operator's log line.
+    requirement: Option<&'static str>,
+}
+
+/// Rides on the answer of an `AuthError`, so that a jwtguard macro around a handler can
+/// render it again: with the application's realm and body hook when the handler built it
+/// without an `Auth` (`AuthError::invalid_credentials()`), or in OAuth 2's format at a token
+/// endpoint.
+#[derive(Clone)]
+pub(crate) struct Raised(pub(crate) AuthError);
+
+/// `response`, rendered again with `auth` when it is an `AuthError` that had none.
+pub(crate) fn render_with(mut response: Response, auth: &Auth) -> Response {
+    match response.extensions_mut().remove::<Raised>() {
+        Some(Raised(error)) if error.auth.is_none() => error.with_auth(auth).into_response(),
+        _ => response,
+    }
 }
 
 impl AuthError {
     /// An error of `kind`, with the default realm and body.
     pub fn new(kind: AuthErrorKind) -> Self {
-        Self { kind, auth: None }
+        Self {
+            kind,
+            auth: None,
+            requirement: None,
+        }
     }
 
     /// Wrong username or password: a 401 that says no more (no account enumeration).
@@ -70,6 +92,12 @@ impl AuthError {
     /// Answers with `auth`'s realm and body hook.
     pub fn with_auth(mut self, auth: &Auth) -> Self {
         self.auth = Some(auth.clone());
+        self
+    }
+
+    /// Names what the refusing route required, for the log line.
+    pub(crate) fn required(mut self, requirement: &'static str) -> Self {
+        self.requirement = Some(requirement);
         self
     }
 
@@ -162,6 +190,7 @@ fn description(error: TokenError) -> &'static str {
         TokenError::Audience => "The token is not meant for this audience",
         TokenError::Issuer => "The token issuer is not accepted",
         TokenError::Malformed => "The token is malformed",
+        TokenError::NotRenewable => "The token was not issued here and cannot be renewed",
     }
 }
 
@@ -206,8 +235,33 @@ impl fmt::Display for AuthError {
 
 impl std::error::Error for AuthError {}
 
+impl AuthError {
+    /// The operator's view of a refusal: debug for the client's mistakes, warn for the
+    /// server's. Never the token, a secret or a signature: only the kind and the route's
+    /// requirement.
+    fn trace(&self) {
+        let requirement = self.requirement.unwrap_or("");
+        if self.status().is_server_error() {
+            tracing::warn!(
+                status = self.status().as_u16(),
+                reason = %self,
+                requirement,
+                "jwtguard: request failed"
+            );
+        } else {
+            tracing::debug!(
+                status = self.status().as_u16(),
+                reason = %self,
+                requirement,
+                "jwtguard: request refused"
+            );
+        }
+    }
+}
+
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
+        self.trace();
         let hook = self.auth.as_ref().and_then(|a| a.inner.error_body);
         let mut response = if let Some(render) = hook {
             render(ErrorParts {
@@ -229,6 +283,7 @@ impl IntoResponse for AuthError {
         if let Some(challenge) = self.challenge().and_then(|c| HeaderValue::try_from(c).ok()) {
             headers.insert(WWW_AUTHENTICATE, challenge);
         }
+        response.extensions_mut().insert(Raised(self));
         response
     }
 }

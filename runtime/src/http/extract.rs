@@ -12,9 +12,20 @@ use crate::token::errors::TokenError;
 use crate::token::kind::TokenKind;
 use crate::token::scope::Registry;
 
+/// A token verified earlier in the request, bound to the configuration and the kind that
+/// verified it: a token accepted by one `Auth` (a middleware's, say) is never taken as
+/// accepted by another with other keys, issuer or audience.
+#[derive(Clone)]
+struct Cached {
+    origin: usize,
+    kind: TokenKind,
+    token: Verified,
+}
+
 /// Verifies the request's bearer token as `kind` once, caching the result in the request's
-/// extensions when `share` (another extractor may want it); a cached token (from an earlier
-/// extractor or a jwtguard guard) is reused. `Ok(None)`: no token was sent.
+/// extensions when `share` (another extractor may want it); a token cached by the same `Auth`
+/// for the same kind (an earlier extractor, a jwtguard guard) is reused, anything else is
+/// verified again. `Ok(None)`: no token was sent.
 pub(crate) fn verified(
     parts: &mut Parts,
     auth: &Auth,
@@ -22,11 +33,14 @@ pub(crate) fn verified(
     registry: Option<&Registry>,
     share: bool,
 ) -> Result<Option<Verified>, AuthError> {
-    if let Some(cached) = parts.extensions.get_mut::<Verified>() {
+    if let Some(cached) = parts.extensions.get_mut::<Cached>()
+        && cached.origin == auth.origin()
+        && cached.kind == kind
+    {
         if let Some(registry) = registry {
-            cached.index_scopes(registry);
+            cached.token.index_scopes(registry);
         }
-        return Ok(Some(cached.clone()));
+        return Ok(Some(cached.token.clone()));
     }
     let Some(token) = bearer(&parts.headers).map_err(|e| e.with_auth(auth))? else {
         return Ok(None);
@@ -35,7 +49,11 @@ pub(crate) fn verified(
         .verified(token, kind, registry)
         .map_err(|e| AuthError::from(e).with_auth(auth))?;
     if share {
-        parts.extensions.insert(verified.clone());
+        parts.extensions.insert(Cached {
+            origin: auth.origin(),
+            kind,
+            token: verified.clone(),
+        });
     }
     Ok(Some(verified))
 }
@@ -44,12 +62,19 @@ pub(crate) fn missing(auth: &Auth) -> AuthError {
     AuthError::new(super::error::AuthErrorKind::MissingToken).with_auth(auth)
 }
 
-fn claims<E: DeserializeOwned + 'static>(
+/// The claims as `Claims<E>`; a token whose claims do not fit `E` is a 401 for the client and
+/// a warning for the operator (the application's type and its tokens disagree).
+pub(crate) fn claims<E: DeserializeOwned + 'static>(
     verified: Verified,
     auth: &Auth,
 ) -> Result<Claims<E>, AuthError> {
-    Claims::from_verified(verified)
-        .map_err(|_| AuthError::from(TokenError::Malformed).with_auth(auth))
+    Claims::from_verified(verified).map_err(|_| {
+        tracing::warn!(
+            claims_type = std::any::type_name::<E>(),
+            "jwtguard: a verified token's claims do not match the handler's Claims type"
+        );
+        AuthError::from(TokenError::Malformed).with_auth(auth)
+    })
 }
 
 impl<S, E> FromRequestParts<S> for Claims<E>

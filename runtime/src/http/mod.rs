@@ -4,4 +4,6 @@ pub(crate) mod authorize;
 pub(crate) mod bearer;
 pub(crate) mod error;
 pub(crate) mod extract;
+pub(crate) mod refresh_body;
 pub(crate) mod respond;
+pub(crate) mod token_endpoint;

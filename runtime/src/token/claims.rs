@@ -30,6 +30,8 @@ pub(crate) struct Verified {
     pub(crate) scopes: ScopeSet,
     /// The registry `scopes` indexes into, by fingerprint; 0 when built without one.
     pub(crate) registry: u64,
+    /// Signed by one of this application's own keys (only those tokens are renewed).
+    pub(crate) own_key: bool,
 }
 
 /// The largest decoded payload accepted; tokens are capped at 8 KiB before decoding.
@@ -67,6 +69,7 @@ impl Verified {
             kind: parsed.kind,
             scopes: parsed.scopes,
             registry,
+            own_key: parsed.own_key,
         }
     }
 

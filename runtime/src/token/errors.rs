@@ -43,9 +43,13 @@ pub enum TokenError {
     /// `aud` does not name this service (or is present when none is configured).
     #[error("the token is not meant for this audience")]
     Audience,
-    /// `iss` is not the configured issuer.
+    /// `iss` is not the configured issuer (or the one its key is bound to).
     #[error("the token's issuer is not accepted")]
     Issuer,
+    /// A refresh token signed by a foreign key: only this application's own tokens are
+    /// renewed (see [`Key::own`](crate::Key::own)).
+    #[error("the token was not issued by this application and cannot be renewed")]
+    NotRenewable,
 }
 
 /// Why a token could not be issued. These are server-side mistakes (a grant asking for a
@@ -77,10 +81,20 @@ pub enum IssueError {
     /// The operating system's random source failed.
     #[error("no randomness available for the token id")]
     Random,
+    /// An empty subject: verification refuses a token without `sub`.
+    #[error("a grant needs a non-empty subject")]
+    EmptySubject,
+    /// A lifetime under one second (the token would expire as it is issued) or one that ends
+    /// past year 9999 (verification refuses such an `exp`).
+    #[error("a token lifetime must be at least one second and end before year 10000")]
+    Lifetime,
 }
 
 /// Why `Auth` refused to start. Each message says what to do.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` writes the same message as `Display`: a `main` that returns
+/// `Result<(), Box<dyn Error>>` prints the `Debug` form, and that is where a newcomer reads it.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// No key at all.
@@ -102,6 +116,12 @@ pub enum ConfigError {
         /// The length given.
         got: usize,
     },
+    /// `JWT_ALGORITHM` names an asymmetric algorithm but `JWT_SECRET_KEY` holds no PEM.
+    #[error(
+        "JWT_ALGORITHM={0:?} signs with a private key: put its PEM (-----BEGIN PRIVATE KEY-----...) \
+         in JWT_SECRET_KEY, or set JWT_ALGORITHM=HS256 to use an HMAC secret"
+    )]
+    SecretIsNotPem(Algorithm),
     /// A PEM that does not parse.
     #[error("the PEM key does not parse as {0}: give a PKCS#8 (or PKCS#1 RSA) PEM of that kind")]
     BadPem(&'static str),
@@ -136,4 +156,10 @@ pub enum ConfigError {
         /// What it must hold.
         expected: &'static str,
     },
+}
+
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }

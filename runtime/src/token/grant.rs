@@ -111,10 +111,16 @@ impl Grant {
     }
 
     /// Keeps only the scopes named in `requested`, an OAuth 2 space-separated `scope`
-    /// parameter: a client may narrow its grant, never widen it.
+    /// parameter: a client may narrow its grant, never widen it. A held wildcard `ns:*`
+    /// narrows to the requested scopes under it (`reports:*` asked for `reports:read` gives
+    /// `reports:read`); a requested wildcard keeps the held scopes it covers.
     pub fn narrow_to(mut self, requested: &str) -> Self {
-        let asked: Vec<&str> = requested.split(' ').filter(|s| !s.is_empty()).collect();
-        self.clamp(|held| asked.iter().any(|want| covers(want, held)));
+        let asked: Vec<Cow<'static, str>> = requested
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| Cow::Owned(s.to_owned()))
+            .collect();
+        self.restrict(&asked);
         self
     }
 
@@ -179,13 +185,46 @@ impl Grant {
         self.scopes.iter().map(|s| &**s)
     }
 
-    /// Drops every scope (access and refresh) that `allowed` does not cover.
-    pub(crate) fn clamp(&mut self, allowed: impl Fn(&str) -> bool) {
-        self.scopes.retain(|s| allowed(s));
+    /// Cuts every scope (access and refresh) down to what `allowed` permits; see
+    /// [`intersect`].
+    pub(crate) fn restrict(&mut self, allowed: &[Cow<'static, str>]) {
+        self.scopes = intersect(&self.scopes, allowed);
         if let Some(refresh) = &mut self.refresh_scopes {
-            refresh.retain(|s| allowed(s));
+            *refresh = intersect(refresh, allowed);
         }
     }
+
+    /// [`restrict`](Self::restrict) to an attribute's ceiling, when it has one.
+    pub(crate) fn clamp_to(&mut self, ceiling: Option<&[&'static str]>) {
+        if let Some(ceiling) = ceiling {
+            let allowed: Vec<Cow<'static, str>> =
+                ceiling.iter().map(|s| Cow::Borrowed(*s)).collect();
+            self.restrict(&allowed);
+        }
+    }
+}
+
+/// The scopes both `held` and `allowed` grant, wildcards on either side understood: a held
+/// scope that `allowed` covers stays as it is; a held wildcard that `allowed` does not cover
+/// becomes the allowed scopes under it. Order is `held`'s, without duplicates.
+pub(crate) fn intersect(
+    held: &[Cow<'static, str>],
+    allowed: &[Cow<'static, str>],
+) -> Vec<Cow<'static, str>> {
+    let mut out: Vec<Cow<'static, str>> = Vec::new();
+    let mut keep = |scope: &Cow<'static, str>| {
+        if !out.contains(scope) {
+            out.push(scope.clone());
+        }
+    };
+    for h in held {
+        if allowed.iter().any(|a| covers(a, h)) {
+            keep(h);
+        } else {
+            allowed.iter().filter(|a| covers(h, a)).for_each(&mut keep);
+        }
+    }
+    out
 }
 
 impl fmt::Debug for Grant {

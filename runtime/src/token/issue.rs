@@ -16,6 +16,7 @@ use super::errors::IssueError;
 use super::grant::{Grant, RESERVED_CLAIMS, RESERVED_HEADERS};
 use super::key::{MAX_TAG, SignKey, Signing};
 use super::kind::TokenKind;
+use super::parse::MAX_NUMERIC_DATE;
 use super::verify::MAX_TOKEN_LEN;
 
 /// The token-pair answer of a login or refresh endpoint (RFC 6749 §5.1 and AuthX's
@@ -32,6 +33,10 @@ pub struct TokenResponse {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
+    /// The access token's scopes, space-separated (RFC 6749 §5.1). A token endpoint always
+    /// sends it; `#[login]` and `#[refresh]` leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {
@@ -113,6 +118,7 @@ impl Issuer {
             refresh_token,
             token_type: "bearer".to_owned(),
             expires_in: grant.access_ttl.unwrap_or(self.access_ttl).as_secs(),
+            scope: None,
         })
     }
 
@@ -155,6 +161,9 @@ impl Issuer {
         {
             return Err(IssueError::ReservedClaim(name.clone()));
         }
+        if grant.sub.is_empty() {
+            return Err(IssueError::EmptySubject);
+        }
         let (ttl, scopes) = match kind {
             TokenKind::Access => (grant.access_ttl.unwrap_or(self.access_ttl), &grant.scopes),
             TokenKind::Refresh => (
@@ -162,11 +171,15 @@ impl Issuer {
                 grant.refresh_scopes.as_ref().unwrap_or(&grant.scopes),
             ),
         };
+        let exp = now.saturating_add(secs(ttl));
+        if ttl.as_secs() == 0 || exp > MAX_NUMERIC_DATE {
+            return Err(IssueError::Lifetime);
+        }
         let payload = Payload {
             sub: &grant.sub,
             iat: now,
             nbf: now,
-            exp: now.saturating_add(secs(ttl)),
+            exp,
             jti,
             kind: kind.as_str(),
             fresh: fresh && kind == TokenKind::Access,

@@ -22,11 +22,22 @@ use super::errors::ConfigError;
 /// let current = Key::hmac(Algorithm::HS256, "a-secret-of-at-least-32-bytes-long!!").with_kid("2026-11");
 /// # let _ = current;
 /// ```
+///
+/// # Whose key it is
+///
+/// The signing key is this application's own: tokens it signed can be renewed by
+/// `#[refresh]`, and its public half is published by [`Auth::jwks`](crate::Auth::jwks).
+/// A [`verification_key`](crate::AuthBuilder::verification_key) is **foreign** unless marked
+/// [`own`](Self::own): its tokens are accepted where an access token is required, but never
+/// renewed, and it is never republished as ours. Bind a foreign key to the issuer it speaks
+/// for with [`for_issuer`](Self::for_issuer): a token it verifies must then carry that `iss`.
 #[derive(Clone)]
 pub struct Key {
     pub(crate) algorithm: Algorithm,
     pub(crate) kid: Option<String>,
     pub(crate) material: Material,
+    pub(crate) issuer: Option<String>,
+    pub(crate) own: bool,
 }
 
 #[derive(Clone)]
@@ -44,6 +55,8 @@ impl Key {
             algorithm,
             kid: None,
             material: Material::Secret(secret.as_ref().to_vec()),
+            issuer: None,
+            own: false,
         }
     }
 
@@ -53,6 +66,8 @@ impl Key {
             algorithm,
             kid: None,
             material: Material::PrivatePem(pem.as_ref().to_vec()),
+            issuer: None,
+            own: false,
         }
     }
 
@@ -63,6 +78,8 @@ impl Key {
             algorithm,
             kid: None,
             material: Material::PublicPem(pem.as_ref().to_vec()),
+            issuer: None,
+            own: false,
         }
     }
 
@@ -70,6 +87,22 @@ impl Key {
     /// verification.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Self {
         self.kid = Some(kid.into());
+        self
+    }
+
+    /// Binds a verification key to the issuer it speaks for: a token it verifies must carry
+    /// this `iss` (instead of the one configured with
+    /// [`AuthBuilder::issuer`](crate::AuthBuilder::issuer)).
+    pub fn for_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// Marks a verification key as this application's own: a previous signing key during a
+    /// rotation. Its refresh tokens can still be renewed, and [`Auth::jwks`](crate::Auth::jwks)
+    /// publishes its public half. The signing key is always its own.
+    pub fn own(mut self) -> Self {
+        self.own = true;
         self
     }
 
@@ -91,6 +124,8 @@ impl fmt::Debug for Key {
             .field("algorithm", &self.algorithm)
             .field("kid", &self.kid)
             .field("material", &kind)
+            .field("issuer", &self.issuer)
+            .field("own", &self.own)
             .finish()
     }
 }
@@ -187,6 +222,10 @@ pub(crate) struct VerifyKey {
     pub(crate) header_segment: String,
     /// The public half as a JWK, for `Auth::jwks`; `None` for HMAC secrets.
     pub(crate) jwk: Option<Jwk>,
+    /// The `iss` a token verified by this key must carry, when bound to one.
+    pub(crate) issuer: Option<String>,
+    /// This application's own key: its tokens may be renewed and its JWK published.
+    pub(crate) own: bool,
 }
 
 /// The key that signs, with its precomputed header segment.
@@ -286,6 +325,8 @@ pub(crate) fn verify_key(key: &Key) -> Result<VerifyKey, ConfigError> {
         verifying,
         header_segment: header_segment(algorithm, key.kid.as_deref()),
         jwk,
+        issuer: key.issuer.clone(),
+        own: key.own,
     })
 }
 

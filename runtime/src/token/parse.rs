@@ -21,6 +21,8 @@ pub(crate) struct Header<'a> {
     pub(crate) alg: Cow<'a, str>,
     #[serde(borrow, default)]
     pub(crate) kid: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(crate) typ: Option<Cow<'a, str>>,
     /// Present at all (even `null`) means the token demands extensions we do not implement.
     #[serde(default, deserialize_with = "present")]
     pub(crate) crit: bool,
@@ -55,6 +57,8 @@ pub(crate) struct Payload<'a> {
     pub(crate) kind: TokenKind,
     pub(crate) fresh: bool,
     pub(crate) scopes: ScopeSet,
+    /// Whether one of this application's own keys signed it (set by the verifier).
+    pub(crate) own_key: bool,
 }
 
 pub(crate) fn payload<'a>(
@@ -178,15 +182,15 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
                 }
                 Field::Iat => {
                     duplicate(&mut seen, 1 << 2)?;
-                    iat = Some(map.next_value::<i64>()?);
+                    iat = Some(map.next_value::<NumericDate>()?.later());
                 }
                 Field::Exp => {
                     duplicate(&mut seen, 1 << 3)?;
-                    exp = Some(map.next_value::<i64>()?);
+                    exp = Some(map.next_value::<NumericDate>()?.earlier());
                 }
                 Field::Nbf => {
                     duplicate(&mut seen, 1 << 4)?;
-                    nbf = Some(map.next_value::<i64>()?);
+                    nbf = Some(map.next_value::<NumericDate>()?.later());
                 }
                 Field::Type => {
                     duplicate(&mut seen, 1 << 5)?;
@@ -256,7 +260,74 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
             nbf,
             fresh,
             scopes,
+            own_key: false,
         })
+    }
+}
+
+/// The latest NumericDate accepted: the last second of year 9999. Beyond it, and below 0, a
+/// time claim is refused rather than clamped.
+pub(crate) const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
+
+/// A NumericDate (RFC 7519 §2): seconds since the epoch, an integer or a fraction (AuthX
+/// writes `1796182398.241967`). A fraction is rounded towards refusal by the caller:
+/// `exp` down, `nbf` and `iat` up.
+struct NumericDate {
+    whole: i64,
+    fraction: bool,
+}
+
+impl NumericDate {
+    /// Rounded down: for `exp`.
+    fn earlier(&self) -> i64 {
+        self.whole
+    }
+
+    /// Rounded up: for `nbf` and `iat`.
+    fn later(&self) -> i64 {
+        self.whole + i64::from(self.fraction)
+    }
+}
+
+impl<'de> Deserialize<'de> for NumericDate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = NumericDate;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a NumericDate")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<NumericDate, E> {
+                if (0..=MAX_NUMERIC_DATE).contains(&v) {
+                    Ok(NumericDate {
+                        whole: v,
+                        fraction: false,
+                    })
+                } else {
+                    Err(E::custom("NumericDate out of range"))
+                }
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<NumericDate, E> {
+                i64::try_from(v)
+                    .map_err(|_| E::custom("NumericDate out of range"))
+                    .and_then(|v| self.visit_i64(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<NumericDate, E> {
+                // The range check comes first, so the casts below are exact.
+                #[allow(clippy::cast_precision_loss)]
+                let max = MAX_NUMERIC_DATE as f64;
+                if !v.is_finite() || !(0.0..=max).contains(&v) {
+                    return Err(E::custom("NumericDate out of range"));
+                }
+                #[allow(clippy::cast_possible_truncation)]
+                let whole = v.floor() as i64;
+                Ok(NumericDate {
+                    whole,
+                    fraction: v.fract() != 0.0,
+                })
+            }
+        }
+        deserializer.deserialize_any(V)
     }
 }
 
@@ -383,7 +454,12 @@ mod tests {
     fn wrong_types_and_duplicates_are_malformed() {
         for json in [
             r#"{"sub":"u","jti":"j","iat":1,"exp":"2","type":"access"}"#,
-            r#"{"sub":"u","jti":"j","iat":1,"exp":2.5,"type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":true,"type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":1e400,"type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":1e300,"type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":-5,"type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":99999999999999999999,"type":"access"}"#,
+            r#"{"sub":"u","jti":"j","iat":1,"exp":null,"type":"access"}"#,
             r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","fresh":"true"}"#,
             r#"{"sub":"u","sub":"admin","jti":"j","iat":1,"exp":2,"type":"access"}"#,
             r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"Access"}"#,
@@ -396,6 +472,16 @@ mod tests {
         ] {
             assert_eq!(parse(json).err(), Some(PayloadError::Malformed), "{json}");
         }
+    }
+
+    #[test]
+    fn fractional_numeric_dates_round_towards_refusal() {
+        let json = r#"{"sub":"u","jti":"j","iat":10.2,"nbf":10.5,"exp":20.9,"type":"access"}"#;
+        let p = parse(json).unwrap();
+        assert_eq!((p.iat, p.nbf, p.exp), (11, Some(11), 20));
+        let json = r#"{"sub":"u","jti":"j","iat":10.0,"exp":2e1,"type":"access"}"#;
+        let p = parse(json).unwrap();
+        assert_eq!((p.iat, p.exp), (10, 20));
     }
 
     #[test]

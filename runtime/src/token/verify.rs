@@ -22,7 +22,11 @@ const SMALL_PAYLOAD: usize = 768;
 /// Checks signatures and claims with the configured keys and rules.
 pub(crate) struct Verifier {
     pub(crate) keys: Vec<VerifyKey>,
+    /// Tolerated on `exp`, `nbf` and `iat`.
     pub(crate) leeway: i64,
+    /// Tolerated on `nbf` and `iat` at least: how far ahead of this instance's clock the
+    /// issuing instance's clock may be.
+    pub(crate) skew: i64,
     pub(crate) issuer: Option<String>,
     pub(crate) audience: Vec<String>,
     pub(crate) cache: Option<SignatureCache>,
@@ -91,9 +95,11 @@ impl Verifier {
         };
         let len = decode(payload, buf)?;
         let json = &buf[..len];
-        let parsed = self.claims(json, expect, registry, now)?;
-        if let (Some(digest), Some(cache)) = (remember, &self.cache) {
-            cache.insert(digest, parsed.exp, now);
+        let mut parsed = self.claims(json, key, expect, registry, now)?;
+        parsed.own_key = key.own;
+        if let (Some(digest), Some(cache), TokenKind::Access) = (remember, &self.cache, parsed.kind)
+        {
+            cache.insert(digest, parsed.exp);
         }
         Ok(finish(parsed, json))
     }
@@ -102,15 +108,20 @@ impl Verifier {
     fn claims<'j>(
         &self,
         json: &'j [u8],
+        key: &VerifyKey,
         expect: TokenKind,
         registry: Option<&Registry>,
         now: i64,
     ) -> Result<Payload<'j>, TokenError> {
+        // serde checks the strings it reads; members it skips must be UTF-8 too (RFC 8725 §3.7).
+        if !json.is_ascii() && std::str::from_utf8(json).is_err() {
+            return Err(TokenError::Malformed);
+        }
         let parsed = parse::payload(
             json,
             &Expect {
                 registry,
-                issuer: self.issuer.as_deref(),
+                issuer: key.issuer.as_deref().or(self.issuer.as_deref()),
                 audience: &self.audience,
             },
         )
@@ -124,13 +135,11 @@ impl Verifier {
         if now >= parsed.exp.saturating_add(self.leeway) {
             return Err(TokenError::Expired);
         }
-        if parsed
-            .nbf
-            .is_some_and(|nbf| now.saturating_add(self.leeway) < nbf)
-        {
+        let ahead = now.saturating_add(self.leeway.max(self.skew));
+        if parsed.nbf.is_some_and(|nbf| ahead < nbf) {
             return Err(TokenError::NotYetValid);
         }
-        if parsed.iat > now.saturating_add(self.leeway) {
+        if parsed.iat > ahead {
             return Err(TokenError::IssuedInFuture);
         }
         if parsed.kind != expect {
@@ -150,10 +159,21 @@ impl Verifier {
         }
         let mut buf = [0u8; MAX_HEADER];
         let len = decode(header, &mut buf)?;
+        // Valid UTF-8 throughout, skipped members included (RFC 8725 §3.7).
+        let text = std::str::from_utf8(&buf[..len]).map_err(|_| TokenError::Malformed)?;
         let parsed: parse::Header<'_> =
-            serde_json::from_slice(&buf[..len]).map_err(|_| TokenError::Malformed)?;
+            serde_json::from_str(text).map_err(|_| TokenError::Malformed)?;
         if parsed.crit {
             return Err(TokenError::Critical);
+        }
+        // Explicit typing (RFC 8725 §3.11): a `typ` must be one this application issues, so
+        // a JWE, a logout token or another protocol's JWT is never taken for ours.
+        if parsed
+            .typ
+            .as_deref()
+            .is_some_and(|typ| !typ.eq_ignore_ascii_case("JWT"))
+        {
+            return Err(TokenError::WrongType);
         }
         let key = match parsed.kid.as_deref() {
             Some(kid) => self

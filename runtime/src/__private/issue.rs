@@ -1,0 +1,293 @@
+//! `#[login]` and `#[refresh]`: turning a handler's `Grant` into a token pair.
+
+use axum_core::extract::{FromRequest, FromRequestParts, Request};
+use axum_core::response::{IntoResponse, Response};
+use http::request::Parts;
+use serde::de::DeserializeOwned;
+
+use super::guard::HasAuth;
+use crate::auth::Auth;
+use std::borrow::Cow;
+
+use crate::http::error::{AuthError, render_with};
+use crate::http::extract::{claims, missing};
+use crate::http::refresh_body::refresh_token;
+use crate::http::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
+use crate::token::claims::{Claims, Verified, scope_names};
+use crate::token::errors::IssueError;
+use crate::token::grant::{Grant, intersect};
+use crate::token::scope::covers;
+
+/// What a `#[login]` or `#[refresh]` handler may return.
+#[diagnostic::on_unimplemented(
+    message = "a `#[login]`/`#[refresh]` handler must return `jwtguard::Grant` or `Result<jwtguard::Grant, E>` with `E: IntoResponse`, not `{Self}`",
+    label = "this is what the handler returns"
+)]
+pub trait IntoGrant {
+    /// The grant, or the handler's own error answer.
+    fn into_grant(self) -> Result<Grant, Response>;
+}
+
+impl IntoGrant for Grant {
+    fn into_grant(self) -> Result<Grant, Response> {
+        Ok(self)
+    }
+}
+
+impl<E: IntoResponse> IntoGrant for Result<Grant, E> {
+    fn into_grant(self) -> Result<Grant, Response> {
+        self.map_err(IntoResponse::into_response)
+    }
+}
+
+/// The extractor `#[login]` inserts: the configuration to sign with.
+#[derive(Debug)]
+pub struct Signer(Auth);
+
+impl<S> FromRequestParts<S> for Signer
+where
+    S: HasAuth + Send + Sync,
+{
+    type Rejection = core::convert::Infallible;
+
+    async fn from_request_parts(_: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(state.auth()))
+    }
+}
+
+fn answer(auth: &Auth, grant: &Grant, fresh: bool) -> Response {
+    match auth.issue_pair(grant, fresh) {
+        Ok(pair) => pair.into_response(),
+        Err(error) => AuthError::from(error).with_auth(auth).into_response(),
+    }
+}
+
+/// The answer of a `#[login]` handler: the pair for its grant, cut down to the ceiling; fresh
+/// unless the grant says `fresh(false)`.
+pub fn login<G: IntoGrant>(
+    signer: &Signer,
+    outcome: G,
+    ceiling: Option<&'static [&'static str]>,
+) -> Response {
+    let mut grant = match outcome.into_grant() {
+        Ok(grant) => grant,
+        Err(response) => return render_with(response, &signer.0),
+    };
+    grant.clamp_to(ceiling);
+    let fresh = grant.fresh.unwrap_or(true);
+    answer(&signer.0, &grant, fresh)
+}
+
+/// The extractor `#[refresh]` inserts as the handler's last parameter: a verified refresh
+/// token from `Authorization: Bearer` or a JSON body `{"refresh_token": "..."}` (see
+/// `http/refresh_body.rs` for the rule).
+pub struct RefreshGuard {
+    auth: Auth,
+    token: Verified,
+}
+
+impl core::fmt::Debug for RefreshGuard {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("RefreshGuard")
+    }
+}
+
+impl<S> FromRequest<S> for RefreshGuard
+where
+    S: HasAuth + Send + Sync,
+{
+    type Rejection = AuthError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = state.auth();
+        let (parts, body) = request.into_parts();
+        let token = refresh_token(&parts, body)
+            .await
+            .map_err(|e| e.with_auth(&auth))?
+            .ok_or_else(|| missing(&auth))?;
+        let token = auth
+            .renewable(&token)
+            .map_err(|e| AuthError::from(e).with_auth(&auth))?;
+        Ok(Self { auth, token })
+    }
+}
+
+impl RefreshGuard {
+    /// The refresh token's claims, for the handler's `Claims` parameter.
+    pub fn claims<E: DeserializeOwned + 'static>(&self) -> Result<Claims<E>, Response> {
+        claims(self.token.clone(), &self.auth).map_err(IntoResponse::into_response)
+    }
+}
+
+/// The answer of a `#[refresh]` handler: a pair whose access token is not fresh, with scopes
+/// cut down to the refresh token's and to the ceiling, for the refresh token's own subject
+/// (a grant for another subject is a server-side mistake: 500).
+pub fn refresh<G: IntoGrant>(
+    guard: &RefreshGuard,
+    outcome: G,
+    ceiling: Option<&'static [&'static str]>,
+) -> Response {
+    let grant = match outcome.into_grant() {
+        Ok(grant) => grant,
+        Err(response) => return render_with(response, &guard.auth),
+    };
+    match renewal(&guard.token, grant, ceiling) {
+        Ok(grant) => answer(&guard.auth, &grant, false),
+        Err(error) => AuthError::from(error)
+            .with_auth(&guard.auth)
+            .into_response(),
+    }
+}
+
+/// What a refresh may issue for `token`: the grant, for the token's own subject only (a grant
+/// for another subject would let any refresh token mint tokens for anyone the handler names),
+/// with no scope the refresh token does not hold nor the ceiling allows.
+fn renewal(
+    token: &Verified,
+    mut grant: Grant,
+    ceiling: Option<&'static [&'static str]>,
+) -> Result<Grant, IssueError> {
+    if grant.sub() != token.sub() {
+        return Err(IssueError::SubjectChanged);
+    }
+    let held: Vec<Cow<'static, str>> = scope_names(token.payload())
+        .into_iter()
+        .map(Cow::Owned)
+        .collect();
+    grant.restrict(&held);
+    grant.clamp_to(ceiling);
+    Ok(grant)
+}
+
+/// The extractor `#[token_endpoint]` inserts as the handler's last parameter: the RFC 6749
+/// token request, read from the form body. It never rejects: a malformed request is answered
+/// by [`token_request`] in OAuth 2's error format.
+pub struct TokenRequest {
+    auth: Auth,
+    form: Result<TokenForm, OAuthError>,
+}
+
+impl core::fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("TokenRequest")
+    }
+}
+
+impl<S> FromRequest<S> for TokenRequest
+where
+    S: HasAuth + Send + Sync,
+{
+    type Rejection = core::convert::Infallible;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = request.into_parts();
+        Ok(Self {
+            auth: state.auth(),
+            form: token_form(&parts, body).await,
+        })
+    }
+}
+
+/// What the password grant's answer needs once the handler has run.
+#[derive(Debug)]
+pub struct TokenContext {
+    auth: Auth,
+    scope: Option<String>,
+}
+
+/// Starts a `#[token_endpoint]`: a password grant goes to the handler (`Ok`); a refresh grant
+/// is answered here, with exactly the checks of `#[refresh]`, and so is a malformed request
+/// (`Err`, the answer to return).
+// Async because a refresh grant consumes its token in the store (rotation).
+#[allow(clippy::unused_async)]
+pub async fn token_request(
+    request: TokenRequest,
+    ceiling: Option<&'static [&'static str]>,
+) -> Result<(TokenContext, PasswordGrant), Response> {
+    let TokenRequest { auth, form } = request;
+    match form.map_err(IntoResponse::into_response)? {
+        TokenForm::Password(password) => Ok((
+            TokenContext {
+                auth,
+                scope: password.scope().map(str::to_owned),
+            },
+            password,
+        )),
+        TokenForm::Refresh {
+            refresh_token,
+            scope,
+        } => Err(refresh_grant(
+            &auth,
+            &refresh_token,
+            scope.as_deref(),
+            ceiling,
+        )),
+    }
+}
+
+/// RFC 6749 §6: the refresh token's own subject, scopes and extra claims, never fresh. A
+/// `scope` narrows the access token only: the new refresh token keeps the scope of the one
+/// presented (§6).
+fn refresh_grant(
+    auth: &Auth,
+    refresh_token: &str,
+    requested: Option<&str>,
+    ceiling: Option<&'static [&'static str]>,
+) -> Response {
+    let token = match auth.renewable(refresh_token) {
+        Ok(token) => token,
+        Err(error) => return OAuthError::from(&AuthError::from(error)).into_response(),
+    };
+    let renewed = renewal(
+        &token,
+        Grant::renew(&Claims::standard(token.clone())),
+        ceiling,
+    );
+    let mut grant = match renewed {
+        Ok(grant) => grant,
+        Err(error) => return OAuthError::from(&AuthError::from(error)).into_response(),
+    };
+    grant.refresh_scopes = Some(grant.scopes.clone());
+    oauth_pair(auth, grant, requested, false)
+}
+
+/// The answer of a `#[token_endpoint]` handler to a password grant: as `#[login]`, cut to the
+/// ceiling and to the requested `scope` (a scope the grant does not hold is `invalid_scope`),
+/// with `scope` in the answer and errors in OAuth 2's format.
+pub fn token_answer<G: IntoGrant>(
+    context: &TokenContext,
+    outcome: G,
+    ceiling: Option<&'static [&'static str]>,
+) -> Response {
+    let mut grant = match outcome.into_grant() {
+        Ok(grant) => grant,
+        Err(response) => return oauth_answer(response),
+    };
+    grant.clamp_to(ceiling);
+    let fresh = grant.fresh.unwrap_or(true);
+    oauth_pair(&context.auth, grant, context.scope.as_deref(), fresh)
+}
+
+fn oauth_pair(auth: &Auth, mut grant: Grant, requested: Option<&str>, fresh: bool) -> Response {
+    if let Some(requested) = requested {
+        let asked: Vec<Cow<'static, str>> = requested
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| Cow::Owned(s.to_owned()))
+            .collect();
+        if asked
+            .iter()
+            .any(|want| !grant.scopes.iter().any(|held| covers(held, want)))
+        {
+            return OAuthError::scope().into_response();
+        }
+        grant.scopes = intersect(&grant.scopes, &asked);
+    }
+    match auth.issue_pair(&grant, fresh) {
+        Ok(mut pair) => {
+            pair.scope = Some(grant.scope_names().collect::<Vec<_>>().join(" "));
+            pair.into_response()
+        }
+        Err(error) => OAuthError::from(&AuthError::from(error)).into_response(),
+    }
+}
