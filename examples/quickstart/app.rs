@@ -6,7 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jwtguard::{
-    Auth, AuthError, Claims, Grant, PasswordGrant, login, protected, refresh, token_endpoint,
+    Auth, AuthError, Claims, Grant, PasswordGrant, login, logout, protected, refresh,
+    token_endpoint,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -20,6 +21,8 @@ pub(crate) fn router(auth: Auth) -> Router {
         .route("/login", post(log_in))
         .route("/token", post(token))
         .route("/refresh", post(renew))
+        .route("/logout", post(log_out))
+        .route("/logout-all", post(log_out_everywhere))
         .route("/protected", get(protected_route))
         .route("/me", get(me))
         .route("/reports", get(reports))
@@ -75,6 +78,15 @@ async fn token(form: PasswordGrant) -> Result<Grant, AuthError> {
 async fn renew(claims: Claims) -> Grant {
     Grant::renew(&claims)
 }
+
+/// `POST /logout`: ends this session (every token of the presented token's refresh family);
+/// 204.
+#[logout]
+async fn log_out() {}
+
+/// `POST /logout-all`: ends every session of the caller (password change, lost device); 204.
+#[logout(everywhere)]
+async fn log_out_everywhere() {}
 
 /// `GET /protected`: any valid access token.
 #[protected]

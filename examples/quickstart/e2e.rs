@@ -111,9 +111,10 @@ async fn a_clients_whole_story() {
             .contains(r#"error="insufficient_user_authentication""#)
     );
 
-    // Refresh (JSON body).
+    // Refresh (JSON body), with the refresh token the last refresh issued: each renews once.
+    let next_refresh = token(&renewed.json(), "refresh_token");
     let renewed = Call::post("/refresh")
-        .json(&json!({ "refresh_token": refresh_token }))
+        .json(&json!({ "refresh_token": next_refresh }))
         .send(addr)
         .await;
     assert_eq!(renewed.status, 200, "{}", renewed.text());

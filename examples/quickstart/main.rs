@@ -5,7 +5,8 @@
 //! ```
 //!
 //! Listens on 127.0.0.1:8000 (`HOST` and `PORT` override). Signs with `JWT_SECRET_KEY`, or
-//! with a random development secret when it is unset. Demo users: `user1`/`password1` and
+//! with a random development secret when it is unset. Keeps revocations in memory, or in Redis
+//! when `REDIS_URL` is set. Demo users: `user1`/`password1` and
 //! `admin`/`adminpass1`.
 
 mod app;
@@ -41,7 +42,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
              (tokens die with this process). Set JWT_SECRET_KEY to a random secret of at \
              least 32 bytes in production."
         );
-        jwtguard::Auth::builder().random_secret().build()?
+        let builder = jwtguard::Auth::builder().random_secret();
+        match std::env::var("REDIS_URL") {
+            Ok(url) => builder.store(jwtguard::RedisStore::connect(&url, "jwtguard").await?),
+            Err(_) => builder,
+        }
+        .build()?
+    };
+    let store = if std::env::var_os("REDIS_URL").is_some() {
+        "Redis (REDIS_URL), shared by every instance"
+    } else {
+        "memory (set REDIS_URL to share revocations between instances)"
     };
 
     let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
@@ -49,6 +60,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(format!("{host}:{port}")).await?;
     let url = format!("http://{}", listener.local_addr()?);
     println!("jwtguard quickstart listening on {url}");
+    println!("revocations: {store}");
     println!("try:");
     println!(
         "  curl -s -X POST {url}/login -H 'Content-Type: application/json' -d '{{\"username\":\"user1\",\"password\":\"password1\"}}'"

@@ -6,6 +6,7 @@ mod args;
 mod errors;
 mod handler;
 mod issue;
+mod logout;
 mod protected;
 mod registry;
 mod scope_name;
@@ -43,4 +44,9 @@ pub fn token_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
         "token_endpoint",
     )
     .into()
+}
+
+#[proc_macro_attribute]
+pub fn logout(args: TokenStream, item: TokenStream) -> TokenStream {
+    handler::attribute(args.into(), item.into(), logout::expand, "logout").into()
 }

@@ -13,10 +13,11 @@ use http::StatusCode;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::{ConfigError, IssueError, TokenError};
 use crate::token::grant::Grant;
-use crate::token::issue::{Issuer, TokenResponse};
+use crate::token::issue::{Issuer, Session, TokenResponse};
 use crate::token::key::{self, Key};
 use crate::token::kind::TokenKind;
 use crate::token::parse::Payload;
+use crate::token::revocation::{Consumed, Store, StoreError};
 use crate::token::scope::Registry;
 use crate::token::sigcache::SignatureCache;
 use crate::token::verify::{Verifier, now};
@@ -72,6 +73,11 @@ pub struct Auth {
 pub(crate) struct Inner {
     pub(crate) verifier: Verifier,
     pub(crate) issuer: Issuer,
+    pub(crate) store: Arc<dyn Store>,
+    /// The absolute lifetime of a refresh family, seconds.
+    pub(crate) family_ttl: i64,
+    /// How long a consumed refresh token presented again is a harmless duplicate, seconds.
+    pub(crate) refresh_grace: i64,
     pub(crate) realm: String,
     pub(crate) error_body: Option<ErrorBody>,
 }
@@ -100,6 +106,15 @@ pub struct AuthBuilder {
     realm: String,
     error_body: Option<ErrorBody>,
     signature_cache: usize,
+    store: Option<Arc<dyn Store>>,
+    family_ttl: Option<Duration>,
+    refresh_grace: Duration,
+}
+
+impl fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Store")
+    }
 }
 
 /// Default access-token lifetime: 15 minutes (AuthX's default).
@@ -107,6 +122,9 @@ pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 /// How far ahead of this instance's clock an issuer's clock may be, by default: 5 s (see
 /// [`AuthBuilder::clock_skew`]).
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
+/// How long a consumed refresh token presented again is a harmless duplicate, by default:
+/// 10 s (see [`AuthBuilder::refresh_grace`]).
+pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(10);
 /// Default refresh-token lifetime: 30 days.
 pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
@@ -125,6 +143,9 @@ impl Default for AuthBuilder {
             realm: "api".to_owned(),
             error_body: None,
             signature_cache: 0,
+            store: None,
+            family_ttl: None,
+            refresh_grace: DEFAULT_REFRESH_GRACE,
         }
     }
 }
@@ -237,6 +258,31 @@ impl AuthBuilder {
         self
     }
 
+    /// Where revocations live: [`MemoryStore`](crate::MemoryStore) (the default, one
+    /// instance) or, with the `redis` feature, `RedisStore` (shared by every instance).
+    pub fn store(mut self, store: impl Store) -> Self {
+        self.store = Some(Arc::new(store));
+        self
+    }
+
+    /// The absolute lifetime of a session (a refresh family, started by a login): refreshing
+    /// never issues a token that outlives it, so a stolen refresh token cannot keep a session
+    /// alive forever. Default: the refresh-token lifetime.
+    pub fn family_ttl(mut self, ttl: Duration) -> Self {
+        self.family_ttl = Some(ttl);
+        self
+    }
+
+    /// How long a refresh token that was already used may be presented again without killing
+    /// its session (default 10 s): a client's retry on a flaky network, or two tabs refreshing
+    /// at once, is refused with a 401 but the winner's pair keeps working. After the window a
+    /// reuse is treated as theft (RFC 9700 §4.14.2): the whole family is revoked.
+    /// `Duration::ZERO` turns the window off.
+    pub fn refresh_grace(mut self, grace: Duration) -> Self {
+        self.refresh_grace = grace;
+        self
+    }
+
     /// Checks every key and builds the configuration.
     pub fn build(self) -> Result<Auth, ConfigError> {
         let mut signing = self.signing.ok_or(ConfigError::MissingKey)?;
@@ -256,6 +302,11 @@ impl AuthBuilder {
         }
         let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         let (leeway, skew) = (secs(self.leeway), secs(self.clock_skew));
+        let store: Arc<dyn Store> = self
+            .store
+            .unwrap_or_else(|| Arc::new(crate::store::memory::MemoryStore::new()));
+        let family_ttl = secs(self.family_ttl.unwrap_or(self.refresh_ttl));
+        let refresh_grace = secs(self.refresh_grace);
         Ok(Auth {
             inner: Arc::new(Inner {
                 verifier: Verifier {
@@ -266,6 +317,7 @@ impl AuthBuilder {
                     audience: self.audience.clone(),
                     cache: (self.signature_cache > 0)
                         .then(|| SignatureCache::new(self.signature_cache)),
+                    store: store.clone(),
                 },
                 issuer: Issuer {
                     key: sign_key,
@@ -276,9 +328,31 @@ impl AuthBuilder {
                 },
                 realm: self.realm,
                 error_body: self.error_body,
+                store,
+                family_ttl,
+                refresh_grace,
             }),
         })
     }
+}
+
+#[cfg(feature = "redis")]
+fn redis_store(
+    builder: AuthBuilder,
+    url: &str,
+    prefix: Option<String>,
+) -> Result<AuthBuilder, ConfigError> {
+    let prefix = prefix.filter(|p| !p.is_empty());
+    let store = crate::store::redis::RedisStore::new(url, prefix.as_deref().unwrap_or("jwtguard"))
+        .map_err(|e| ConfigError::Store(e.0))?;
+    Ok(builder.store(store))
+}
+
+#[cfg(not(feature = "redis"))]
+fn redis_store(_: AuthBuilder, _: &str, _: Option<String>) -> Result<AuthBuilder, ConfigError> {
+    Err(ConfigError::Store(
+        "REDIS_URL is set, but jwtguard was built without its `redis` feature",
+    ))
 }
 
 impl Auth {
@@ -298,6 +372,12 @@ impl Auth {
     /// | `JWT_ISSUER` | `iss` written and required | none |
     /// | `JWT_AUDIENCE` | `aud` written and required | none |
     /// | `JWT_LEEWAY` | clock skew tolerated, seconds | 0 |
+    /// | `REDIS_URL` | revocations in Redis (`RedisStore`, feature `redis`), shared by every instance | in memory |
+    /// | `JWT_REDIS_PREFIX` | the prefix of the Redis keys | `jwtguard` |
+    ///
+    /// With `REDIS_URL` set it must be called inside a tokio runtime; without the `redis`
+    /// feature a `REDIS_URL` is refused rather than ignored (instances would not share
+    /// revocations).
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -348,6 +428,9 @@ impl Auth {
         }
         if let Some(audience) = var("JWT_AUDIENCE").filter(|s| !s.is_empty()) {
             builder = builder.audience(audience);
+        }
+        if let Some(url) = var("REDIS_URL").filter(|s| !s.is_empty()) {
+            builder = redis_store(builder, &url, var("JWT_REDIS_PREFIX"))?;
         }
         builder.build()
     }
@@ -405,34 +488,161 @@ impl Auth {
     }
 
     /// An access token for `grant` (AuthX's `create_access_token`); fresh only if the grant
-    /// says so.
+    /// says so. It starts a session (refresh family) of its own.
     pub fn create_access_token(&self, grant: &Grant) -> Result<String, IssueError> {
         let fresh = grant.fresh.unwrap_or(false);
+        let now = now();
+        let (version, family, family_exp) = self.new_session(grant, now)?;
+        let session = Session {
+            version,
+            family: &family,
+            family_exp,
+        };
         self.inner
             .issuer
-            .token(grant, TokenKind::Access, fresh, now())
+            .token(grant, TokenKind::Access, fresh, now, session)
     }
 
-    /// A refresh token for `grant` (AuthX's `create_refresh_token`).
+    /// A refresh token for `grant` (AuthX's `create_refresh_token`), starting a session.
     pub fn create_refresh_token(&self, grant: &Grant) -> Result<String, IssueError> {
+        let now = now();
+        let (version, family, family_exp) = self.new_session(grant, now)?;
+        let session = Session {
+            version,
+            family: &family,
+            family_exp,
+        };
         self.inner
             .issuer
-            .token(grant, TokenKind::Refresh, false, now())
+            .token(grant, TokenKind::Refresh, false, now, session)
     }
 
-    /// An access + refresh pair for `grant` (AuthX's `create_token_pair`); the access token is
-    /// fresh only if the grant says so.
+    /// An access + refresh pair for `grant` (AuthX's `create_token_pair`), starting a session
+    /// (a refresh family); the access token is fresh only if the grant says so.
     pub fn create_token_pair(&self, grant: &Grant) -> Result<TokenResponse, IssueError> {
         let fresh = grant.fresh.unwrap_or(false);
-        self.inner.issuer.pair(grant, fresh, now())
+        self.issue_pair(grant, fresh)
     }
 
+    /// The subject's current version and a new family, ending `family_ttl` from now.
+    fn new_session(&self, grant: &Grant, now: i64) -> Result<(u64, String, i64), IssueError> {
+        let version = self
+            .inner
+            .store
+            .version(grant.sub(), now)
+            .map_err(|_| IssueError::StoreUnavailable)?;
+        let [family] = crate::token::issue::jtis()?;
+        Ok((version, family, now.saturating_add(self.inner.family_ttl)))
+    }
+
+    /// A pair that starts a session: what a login issues.
     pub(crate) fn issue_pair(
         &self,
         grant: &Grant,
         fresh: bool,
     ) -> Result<TokenResponse, IssueError> {
-        self.inner.issuer.pair(grant, fresh, now())
+        let now = now();
+        let (version, family, family_exp) = self.new_session(grant, now)?;
+        let session = Session {
+            version,
+            family: &family,
+            family_exp,
+        };
+        self.inner.issuer.pair(grant, fresh, now, session)
+    }
+
+    /// The next pair of `token`'s session: same family, never past its end, never fresh. A
+    /// refresh token from before families (another issuer's, or without `fam`) starts one.
+    pub(crate) fn renew_pair(
+        &self,
+        token: &Verified,
+        grant: &Grant,
+    ) -> Result<TokenResponse, IssueError> {
+        if token.fam().is_empty() {
+            return self.issue_pair(grant, false);
+        }
+        let now = now();
+        let version = self
+            .inner
+            .store
+            .version(grant.sub(), now)
+            .map_err(|_| IssueError::StoreUnavailable)?;
+        let session = Session {
+            version,
+            family: token.fam(),
+            family_exp: token.fam_exp.unwrap_or(token.exp),
+        };
+        self.inner.issuer.pair(grant, false, now, session)
+    }
+
+    /// Consumes a refresh token before its successor is issued (rotation). The first use
+    /// passes; a second one within the grace window is refused; a later one revokes the whole
+    /// family, every token of the session, and is refused.
+    pub(crate) async fn rotate(&self, token: &Verified) -> Result<(), TokenError> {
+        // The successor needs the subject's version: a store that cannot give it now must
+        // not consume the token first (the client would lose its session to an outage).
+        self.inner
+            .store
+            .version(token.sub(), now())
+            .map_err(|_| TokenError::StoreUnavailable)?;
+        let leeway = self.inner.verifier.leeway;
+        let until = token
+            .fam_exp
+            .unwrap_or(token.exp)
+            .max(token.exp)
+            .saturating_add(leeway);
+        let consumed = self
+            .inner
+            .store
+            .consume(
+                token.jti(),
+                token.fam(),
+                until,
+                self.inner.refresh_grace,
+                now(),
+            )
+            .await
+            .map_err(|_| TokenError::StoreUnavailable)?;
+        match consumed {
+            Consumed::First => Ok(()),
+            Consumed::Duplicate | Consumed::Reused => Err(TokenError::Reused),
+        }
+    }
+
+    /// Revokes this one token (logout of one device, a leaked token): refused from now on,
+    /// on every instance sharing the store. The entry lives until the token expires.
+    pub async fn revoke<E>(&self, claims: &Claims<E>) -> Result<(), StoreError> {
+        let until = claims.exp().saturating_add(self.inner.verifier.leeway);
+        self.inner.store.revoke_token(claims.jti(), until).await
+    }
+
+    /// Revokes the token's whole session: every access and refresh token of its refresh
+    /// family, the ones issued before and after it (logout).
+    pub async fn revoke_family<E>(&self, claims: &Claims<E>) -> Result<(), StoreError> {
+        if claims.family().is_empty() {
+            return self.revoke(claims).await;
+        }
+        // An access token does not say when its family ends: until the longest it could.
+        let until = claims
+            .verified
+            .fam_exp
+            .unwrap_or_else(|| now().saturating_add(self.inner.family_ttl))
+            .saturating_add(self.inner.verifier.leeway);
+        self.inner.store.revoke_family(claims.family(), until).await
+    }
+
+    /// Revokes every token of `sub` issued so far (password change, "log out everywhere"):
+    /// the subject's version moves on, and new tokens carry the new one.
+    pub async fn revoke_all(&self, sub: &str) -> Result<(), StoreError> {
+        let now = now();
+        let until = now
+            .saturating_add(self.inner.family_ttl)
+            .saturating_add(self.inner.verifier.leeway);
+        self.inner
+            .store
+            .bump_version(sub, until, now)
+            .await
+            .map(|_| ())
     }
 
     /// This application's public keys as a JWKS document (`{"keys": [...]}`), to serve at

@@ -26,6 +26,7 @@
 
 mod auth;
 mod http;
+mod store;
 mod token;
 
 #[cfg(feature = "password")]
@@ -38,22 +39,35 @@ pub mod __private;
 mod tests;
 
 pub use auth::{
-    Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_REFRESH_TTL, ErrorBody,
-    ErrorParts,
+    Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_REFRESH_GRACE,
+    DEFAULT_REFRESH_TTL, ErrorBody, ErrorParts,
 };
 pub use http::bearer::MAX_AUTHORIZATION_LEN;
 pub use http::error::{AuthError, AuthErrorKind};
 pub use http::token_endpoint::PasswordGrant;
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;
+pub use store::memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use store::redis::RedisStore;
 pub use token::claims::Claims;
 pub use token::errors::{ConfigError, IssueError, TokenError};
 pub use token::grant::Grant;
 pub use token::issue::TokenResponse;
 pub use token::key::Key;
 pub use token::kind::TokenKind;
+pub use token::revocation::{Store, StoreError};
 pub use token::scope::{Registry, Scope};
 pub use token::verify::MAX_TOKEN_LEN;
+
+/// The revocation port: the trait jwtguard's stores implement and the types of its operations.
+/// Use a store through [`AuthBuilder::store`] and the [`Auth`] methods `revoke`,
+/// `revoke_family` and `revoke_all`; the trait is sealed.
+pub mod revocation {
+    pub use crate::token::revocation::{
+        Consumed, Presented, Refusal, Store, StoreError, StoreFuture,
+    };
+}
 
 /// Puts token verification in front of an axum handler.
 ///
@@ -370,3 +384,55 @@ pub use jwtguard_macros::scopes;
 /// }
 /// ```
 pub use jwtguard_macros::token_endpoint;
+
+/// Ends the caller's session: a handler behind it runs with a valid access token whose
+/// session has just been revoked.
+///
+/// ```
+/// use axum::{routing::post, Router};
+/// use jwtguard::{logout, Auth, Claims};
+///
+/// #[logout]                 // this session: every token of the presented token's refresh family
+/// async fn log_out() {}     // 204 No Content
+///
+/// #[logout(everywhere)]     // every token of the subject, on every device
+/// async fn log_out_everywhere(claims: Claims) -> String {
+///     format!("goodbye, {}", claims.sub())   // the handler's own answer
+/// }
+///
+/// # fn main() {
+/// # let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build().unwrap();
+/// let app: Router = Router::new()
+///     .route("/logout", post(log_out))
+///     .route("/logout-all", post(log_out_everywhere))
+///     .with_state(auth);
+/// # }
+/// ```
+///
+/// # What it does
+///
+/// The handler needs a valid **access** token (`Authorization: Bearer`): without one it
+/// answers as [`#[protected]`](protected) does (401). Before the body runs, the token's
+/// session is revoked: its refresh family, that is every access and refresh token issued
+/// since the login it came from ([`Auth::revoke_family`]); with `everywhere`, every token of
+/// its subject issued so far ([`Auth::revoke_all`], the subject's version moves on). Revoked
+/// tokens are then a 401 `invalid_token`, "The token has been revoked", on every instance
+/// sharing the store. A store that cannot record the revocation is a 503 and the body does
+/// not run. A handler that returns nothing answers 204; otherwise its answer is sent.
+/// `Claims` parameters are the access token's claims.
+///
+/// # What it expands to
+///
+/// ```ignore
+/// async fn log_out(__jwtguard_logout: jwtguard::__private::LogoutGuard) -> Response {
+///     if let Err(refusal) = __jwtguard_logout.end(/* everywhere: */ false).await {
+///         return refusal;
+///     }
+///     async move { /* your body */ }.await;
+///     jwtguard::__private::no_content()
+/// }
+/// ```
+///
+/// Without the macro: take `Claims` and call `auth.revoke_family(&claims).await` (or
+/// `auth.revoke_all(claims.sub())`) in your handler.
+pub use jwtguard_macros::logout;

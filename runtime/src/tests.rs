@@ -347,16 +347,11 @@ fn leeway_tolerates_clock_skew_only_as_configured() {
         .build()
         .unwrap();
     let issued_a_second_ago = crate::token::verify::now() - 1;
-    let expired = strict
-        .inner
-        .issuer
-        .token(
-            &Grant::to("ann").access_ttl(Duration::from_secs(1)),
-            TokenKind::Access,
-            false,
-            issued_a_second_ago,
-        )
-        .unwrap();
+    let expired = minted(
+        &strict,
+        &Grant::to("ann").access_ttl(Duration::from_secs(1)),
+        issued_a_second_ago,
+    );
     assert_eq!(strict.verify(&expired).unwrap_err(), TokenError::Expired);
     assert_eq!(lenient.verify(&expired).unwrap().sub(), "ann");
 }
@@ -451,12 +446,22 @@ fn access_and_refresh_scopes_are_separate() {
     );
 }
 
-/// A token as this configuration would issue it at `now` (another instance's clock).
-fn issued_at(auth: &Auth, now: i64) -> String {
+/// An access token for `grant` as this configuration would issue it at `now` (another
+/// instance's clock).
+fn minted(auth: &Auth, grant: &Grant, now: i64) -> String {
+    let session = crate::token::issue::Session {
+        version: 0,
+        family: "family",
+        family_exp: now + 3600,
+    };
     auth.inner
         .issuer
-        .token(&Grant::to("ann"), TokenKind::Access, false, now)
+        .token(grant, TokenKind::Access, false, now, session)
         .unwrap()
+}
+
+fn issued_at(auth: &Auth, now: i64) -> String {
+    minted(auth, &Grant::to("ann"), now)
 }
 
 #[test]
@@ -478,16 +483,11 @@ fn a_token_from_an_instance_a_few_seconds_ahead_verifies_with_the_defaults() {
         TokenError::NotYetValid
     );
     // `exp` stays strict: the skew allowance never keeps an expired token alive.
-    let expired = auth
-        .inner
-        .issuer
-        .token(
-            &Grant::to("ann").access_ttl(Duration::from_secs(1)),
-            TokenKind::Access,
-            false,
-            now - 1,
-        )
-        .unwrap();
+    let expired = minted(
+        &auth,
+        &Grant::to("ann").access_ttl(Duration::from_secs(1)),
+        now - 1,
+    );
     assert_eq!(auth.verify(&expired).unwrap_err(), TokenError::Expired);
 }
 
@@ -512,11 +512,12 @@ fn issuing_refuses_what_verification_would_refuse() {
             "{ttl:?}"
         );
     }
-    assert_eq!(
-        auth.create_access_token(&Grant::to("ann").access_ttl(Duration::MAX))
-            .unwrap_err(),
-        IssueError::Lifetime
-    );
+    // No token outlives its session: a lifetime beyond the family's is cut to it.
+    let capped = auth
+        .create_access_token(&Grant::to("ann").access_ttl(Duration::MAX))
+        .unwrap();
+    let claims = auth.verify(&capped).unwrap();
+    assert_eq!(claims.exp() - claims.iat(), 30 * 24 * 3600);
     let one_second = auth
         .create_access_token(&Grant::to("ann").access_ttl(Duration::from_secs(1)))
         .unwrap();

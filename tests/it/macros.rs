@@ -266,6 +266,8 @@ async fn refresh_reads_the_token_from_a_json_body_too() {
         garbage.challenge(),
         r#"Bearer realm="api", error="invalid_request", error_description="The body must be a JSON object""#
     );
+    // Each refresh token renews once (rotation): a new one for the +json case.
+    let (_, refresh_token) = pair(addr, json!({"username": "ann"})).await;
     let body = json!({ "refresh_token": refresh_token }).to_string();
     let suffixed = Call::post("/refresh")
         .raw_body("application/vnd.api+json; charset=utf-8", body.clone())

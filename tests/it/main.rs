@@ -4,6 +4,8 @@ mod header_fuzz;
 #[deny(warnings, clippy::pedantic)]
 mod hygiene;
 mod macros;
+mod oauth2_client;
+mod operator_log;
 mod readme;
 mod review;
 mod stacking;

@@ -70,8 +70,9 @@ async fn pair(addr: std::net::SocketAddr) -> (String, String) {
 #[tokio::test]
 async fn a_json_body_without_refresh_token_leaves_the_bearer_header_in_charge() {
     let addr = serve(app(auth())).await;
-    let (access, refresh) = pair(addr).await;
     for body in [json!({}), json!({"device": "phone"})] {
+        // Each refresh token renews once (rotation): a new pair per case.
+        let (access, refresh) = pair(addr).await;
         let reply = Call::post("/refresh")
             .bearer(&refresh)
             .json(&body)
@@ -91,6 +92,7 @@ async fn a_json_body_without_refresh_token_leaves_the_bearer_header_in_charge() 
         assert_eq!(reply.status, 401, "{body}");
         assert_eq!(reply.json()["error"], "missing_token");
     }
+    let (access, refresh) = pair(addr).await;
     let reply = Call::post("/refresh")
         .json(&json!({"refresh_token": access, "device": "phone"}))
         .send(addr)

@@ -15,7 +15,7 @@ use crate::http::refresh_body::refresh_token;
 use crate::http::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
 use crate::token::claims::{Claims, Verified, scope_names};
 use crate::token::errors::IssueError;
-use crate::token::grant::{Grant, intersect};
+use crate::token::grant::{Grant, intersect, scope_list};
 use crate::token::scope::covers;
 
 /// What a `#[login]` or `#[refresh]` handler may return.
@@ -108,6 +108,9 @@ where
         let token = auth
             .renewable(&token)
             .map_err(|e| AuthError::from(e).with_auth(&auth))?;
+        auth.rotate(&token)
+            .await
+            .map_err(|e| AuthError::from(e).with_auth(&auth))?;
         Ok(Self { auth, token })
     }
 }
@@ -131,8 +134,10 @@ pub fn refresh<G: IntoGrant>(
         Ok(grant) => grant,
         Err(response) => return render_with(response, &guard.auth),
     };
-    match renewal(&guard.token, grant, ceiling) {
-        Ok(grant) => answer(&guard.auth, &grant, false),
+    match renewal(&guard.token, grant, ceiling)
+        .and_then(|grant| guard.auth.renew_pair(&guard.token, &grant))
+    {
+        Ok(pair) => pair.into_response(),
         Err(error) => AuthError::from(error)
             .with_auth(&guard.auth)
             .into_response(),
@@ -198,8 +203,6 @@ pub struct TokenContext {
 /// Starts a `#[token_endpoint]`: a password grant goes to the handler (`Ok`); a refresh grant
 /// is answered here, with exactly the checks of `#[refresh]`, and so is a malformed request
 /// (`Err`, the answer to return).
-// Async because a refresh grant consumes its token in the store (rotation).
-#[allow(clippy::unused_async)]
 pub async fn token_request(
     request: TokenRequest,
     ceiling: Option<&'static [&'static str]>,
@@ -216,19 +219,14 @@ pub async fn token_request(
         TokenForm::Refresh {
             refresh_token,
             scope,
-        } => Err(refresh_grant(
-            &auth,
-            &refresh_token,
-            scope.as_deref(),
-            ceiling,
-        )),
+        } => Err(refresh_grant(&auth, &refresh_token, scope.as_deref(), ceiling).await),
     }
 }
 
 /// RFC 6749 §6: the refresh token's own subject, scopes and extra claims, never fresh. A
 /// `scope` narrows the access token only: the new refresh token keeps the scope of the one
 /// presented (§6).
-fn refresh_grant(
+async fn refresh_grant(
     auth: &Auth,
     refresh_token: &str,
     requested: Option<&str>,
@@ -248,7 +246,21 @@ fn refresh_grant(
         Err(error) => return OAuthError::from(&AuthError::from(error)).into_response(),
     };
     grant.refresh_scopes = Some(grant.scopes.clone());
-    oauth_pair(auth, grant, requested, false)
+    // A request the grant cannot satisfy is refused before the token is consumed.
+    if requested.is_some_and(|requested| exceeds(&grant, requested)) {
+        return OAuthError::scope().into_response();
+    }
+    if let Err(error) = auth.rotate(&token).await {
+        return OAuthError::from(&AuthError::from(error)).into_response();
+    }
+    oauth_pair(auth, grant, requested, Some(&token))
+}
+
+/// Whether `requested` asks for a scope the grant does not hold.
+fn exceeds(grant: &Grant, requested: &str) -> bool {
+    scope_list(requested)
+        .iter()
+        .any(|want| !grant.scopes.iter().any(|held| covers(held, want)))
 }
 
 /// The answer of a `#[token_endpoint]` handler to a password grant: as `#[login]`, cut to the
@@ -264,11 +276,17 @@ pub fn token_answer<G: IntoGrant>(
         Err(response) => return oauth_answer(response),
     };
     grant.clamp_to(ceiling);
-    let fresh = grant.fresh.unwrap_or(true);
-    oauth_pair(&context.auth, grant, context.scope.as_deref(), fresh)
+    oauth_pair(&context.auth, grant, context.scope.as_deref(), None)
 }
 
-fn oauth_pair(auth: &Auth, mut grant: Grant, requested: Option<&str>, fresh: bool) -> Response {
+/// The pair of a token endpoint: a new session for a password grant (fresh unless the grant
+/// says otherwise), the next of `renewing`'s session for a refresh grant (never fresh).
+fn oauth_pair(
+    auth: &Auth,
+    mut grant: Grant,
+    requested: Option<&str>,
+    renewing: Option<&Verified>,
+) -> Response {
     if let Some(requested) = requested {
         let asked: Vec<Cow<'static, str>> = requested
             .split(' ')
@@ -283,9 +301,15 @@ fn oauth_pair(auth: &Auth, mut grant: Grant, requested: Option<&str>, fresh: boo
         }
         grant.scopes = intersect(&grant.scopes, &asked);
     }
-    match auth.issue_pair(&grant, fresh) {
+    let pair = match renewing {
+        Some(token) => auth.renew_pair(token, &grant),
+        None => auth.issue_pair(&grant, grant.fresh.unwrap_or(true)),
+    };
+    match pair {
         Ok(mut pair) => {
-            pair.scope = Some(grant.scope_names().collect::<Vec<_>>().join(" "));
+            // RFC 6749 §3.3: a scope is one or more tokens; no scopes, no `scope` member.
+            pair.scope = Some(grant.scope_names().collect::<Vec<_>>().join(" "))
+                .filter(|scope| !scope.is_empty());
             pair.into_response()
         }
         Err(error) => OAuthError::from(&AuthError::from(error)).into_response(),

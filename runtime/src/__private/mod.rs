@@ -9,9 +9,10 @@
 
 mod guard;
 mod issue;
+mod logout;
 mod scope_check;
 
-pub use axum_core::response::Response;
+pub use axum_core::response::{IntoResponse, Response};
 
 pub use crate::token::kind::TokenKind;
 pub use crate::token::scope::Registry;
@@ -20,4 +21,5 @@ pub use issue::{
     IntoGrant, RefreshGuard, Signer, TokenContext, TokenRequest, login, refresh, token_answer,
     token_request,
 };
+pub use logout::{LogoutGuard, no_content};
 pub use scope_check::{ScopeCheck, ScopeRegistry, check_scope, fallback, scope_index};

@@ -3,7 +3,7 @@
 use std::fmt;
 
 use axum_core::response::{IntoResponse, Response};
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 
 use crate::auth::{Auth, ErrorParts};
@@ -28,6 +28,8 @@ pub enum AuthErrorKind {
     InvalidCredentials,
     /// A token could not be issued: a server-side mistake, answered as a bare 500.
     Issue(IssueError),
+    /// The revocation store cannot answer truthfully: 503 with `Retry-After`, never a guess.
+    Unavailable,
 }
 
 /// An authentication or authorization failure, answered as RFC 6750 says:
@@ -41,6 +43,8 @@ pub enum AuthErrorKind {
 /// | missing scope | 403 | `Bearer realm="api", error="insufficient_scope", scope="reports:read"` | `insufficient_scope` |
 /// | not fresh | 401 | `Bearer realm="api", error="insufficient_user_authentication", ...` | `fresh_token_required` |
 /// | bad login | 401 | `Bearer realm="api"` | `invalid_credentials` |
+/// | revoked (logout, reuse, version) | 401 | `error="invalid_token", error_description="The token has been revoked"` | `invalid_token` |
+/// | revocation store unreachable or stale | 503 + `Retry-After: 1` | none | `temporarily_unavailable` |
 ///
 /// The JSON body is `{"error": "<code>", "message": "<human text>"}`, or whatever the
 /// [`AuthBuilder::error_body`](crate::AuthBuilder::error_body) hook renders. No answer ever
@@ -112,6 +116,7 @@ impl AuthError {
             AuthErrorKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AuthErrorKind::InsufficientScope(_) => StatusCode::FORBIDDEN,
             AuthErrorKind::Issue(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -127,6 +132,7 @@ impl AuthError {
             AuthErrorKind::NotFresh => "fresh_token_required",
             AuthErrorKind::InvalidCredentials => "invalid_credentials",
             AuthErrorKind::Issue(_) => "internal_error",
+            AuthErrorKind::Unavailable => "temporarily_unavailable",
         }
     }
 
@@ -141,6 +147,7 @@ impl AuthError {
             AuthErrorKind::NotFresh => "Fresh token required",
             AuthErrorKind::InvalidCredentials => "Invalid credentials",
             AuthErrorKind::Issue(_) => "Internal server error",
+            AuthErrorKind::Unavailable => "Authentication is temporarily unavailable",
         }
     }
 
@@ -151,7 +158,7 @@ impl AuthError {
             AuthErrorKind::MissingToken | AuthErrorKind::InvalidCredentials => {
                 return Some(format!("Bearer realm=\"{}\"", quoted(realm)));
             }
-            AuthErrorKind::Issue(_) => return None,
+            AuthErrorKind::Issue(_) | AuthErrorKind::Unavailable => return None,
             AuthErrorKind::InvalidRequest(d) => (
                 "invalid_request",
                 format!("error_description=\"{}\"", quoted(d)),
@@ -191,6 +198,9 @@ fn description(error: TokenError) -> &'static str {
         TokenError::Issuer => "The token issuer is not accepted",
         TokenError::Malformed => "The token is malformed",
         TokenError::NotRenewable => "The token was not issued here and cannot be renewed",
+        TokenError::Revoked => "The token has been revoked",
+        TokenError::Reused => "The refresh token has already been used",
+        TokenError::StoreUnavailable => "The revocation store is unavailable",
     }
 }
 
@@ -205,13 +215,21 @@ fn quoted(value: &str) -> String {
 
 impl From<TokenError> for AuthError {
     fn from(error: TokenError) -> Self {
-        Self::new(AuthErrorKind::InvalidToken(error))
+        Self::new(match error {
+            TokenError::StoreUnavailable => AuthErrorKind::Unavailable,
+            other => AuthErrorKind::InvalidToken(other),
+        })
     }
 }
 
 impl From<IssueError> for AuthError {
     fn from(error: IssueError) -> Self {
-        Self::new(AuthErrorKind::Issue(error))
+        Self::new(match error {
+            IssueError::StoreUnavailable => AuthErrorKind::Unavailable,
+            // Only reachable with a refresh token that is itself expired.
+            IssueError::FamilyEnded => AuthErrorKind::InvalidToken(TokenError::Expired),
+            other => AuthErrorKind::Issue(other),
+        })
     }
 }
 
@@ -282,6 +300,9 @@ impl IntoResponse for AuthError {
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(challenge) = self.challenge().and_then(|c| HeaderValue::try_from(c).ok()) {
             headers.insert(WWW_AUTHENTICATE, challenge);
+        }
+        if self.kind == AuthErrorKind::Unavailable {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
         }
         response.extensions_mut().insert(Raised(self));
         response

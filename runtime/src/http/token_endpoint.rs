@@ -102,18 +102,39 @@ impl From<&AuthError> for OAuthError {
                 code: "server_error",
                 description: "The server could not issue a token",
             },
+            AuthErrorKind::Unavailable => Self {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "temporarily_unavailable",
+                description: "Authentication is temporarily unavailable",
+            },
         }
     }
 }
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
+        if self.status.is_server_error() {
+            tracing::warn!(
+                status = self.status.as_u16(),
+                error = self.code,
+                "jwtguard: token request failed"
+            );
+        } else {
+            tracing::debug!(
+                status = self.status.as_u16(),
+                error = self.code,
+                reason = self.description,
+                "jwtguard: token request refused"
+            );
+        }
         let body = serde_json::json!({ "error": self.code, "error_description": self.description });
         let mut response = Response::new(body.to_string().into());
         *response.status_mut() = self.status;
-        response
-            .headers_mut()
-            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         no_store(response)
     }
 }

@@ -22,6 +22,9 @@ pub(crate) struct Verified {
     payload_end: usize,
     sub: Range<usize>,
     jti: Range<usize>,
+    fam: Range<usize>,
+    pub(crate) ver: u64,
+    pub(crate) fam_exp: Option<i64>,
     pub(crate) iat: i64,
     pub(crate) exp: i64,
     pub(crate) nbf: Option<i64>,
@@ -41,11 +44,21 @@ impl Verified {
     /// The verified token from its parsed payload and the payload's JSON text; `registry` is
     /// the fingerprint of the registry `parsed.scopes` indexes into (0: none).
     pub(crate) fn new(parsed: Payload<'_>, json: &[u8], registry: u64) -> Self {
-        let (buf, sub, jti) = if let (Some(sub), Some(jti)) =
-            (within(json, &parsed.sub), within(json, &parsed.jti))
-        {
-            // The usual case: both borrow from the payload, one copy of it is all it takes.
-            (Arc::from(json), sub, jti)
+        // An absent family is the empty range.
+        let fam_in = |json: &[u8]| {
+            if parsed.fam.is_empty() {
+                Some(0..0)
+            } else {
+                within(json, &parsed.fam)
+            }
+        };
+        let (buf, sub, jti, fam) = if let (Some(sub), Some(jti), Some(fam)) = (
+            within(json, &parsed.sub),
+            within(json, &parsed.jti),
+            fam_in(json),
+        ) {
+            // The usual case: all borrow from the payload, one copy of it is all it takes.
+            (Arc::from(json), sub, jti, fam)
         } else {
             let mut buf = json.to_vec();
             let mut append = |text: &str| {
@@ -55,13 +68,17 @@ impl Verified {
             };
             let sub = within(json, &parsed.sub).unwrap_or_else(|| append(&parsed.sub));
             let jti = within(json, &parsed.jti).unwrap_or_else(|| append(&parsed.jti));
-            (Arc::from(buf), sub, jti)
+            let fam = fam_in(json).unwrap_or_else(|| append(&parsed.fam));
+            (Arc::from(buf), sub, jti, fam)
         };
         Self {
             buf,
             payload_end: json.len(),
             sub,
             jti,
+            fam,
+            ver: parsed.ver,
+            fam_exp: parsed.fam_exp,
             iat: parsed.iat,
             exp: parsed.exp,
             nbf: parsed.nbf,
@@ -79,6 +96,11 @@ impl Verified {
 
     pub(crate) fn jti(&self) -> &str {
         text(&self.buf, &self.jti)
+    }
+
+    /// The refresh family (empty for a token issued without one).
+    pub(crate) fn fam(&self) -> &str {
+        text(&self.buf, &self.fam)
     }
 
     pub(crate) fn payload(&self) -> &[u8] {
@@ -244,6 +266,17 @@ impl<E> Claims<E> {
     /// Your own claims, by value.
     pub fn into_extra(self) -> E {
         self.extra
+    }
+
+    /// `fam`: the refresh family the token belongs to; a family starts at a login and every
+    /// refresh continues it (empty for a token issued without one).
+    pub fn family(&self) -> &str {
+        self.verified.fam()
+    }
+
+    /// `ver`: the subject's token version when the token was issued.
+    pub fn version(&self) -> u64 {
+        self.verified.ver
     }
 
     /// The whole payload as JSON text, for claims this type does not expose.

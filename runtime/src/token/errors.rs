@@ -50,6 +50,18 @@ pub enum TokenError {
     /// renewed (see [`Key::own`](crate::Key::own)).
     #[error("the token was not issued by this application and cannot be renewed")]
     NotRenewable,
+    /// Revoked: by its `jti`, with its refresh family, or by a newer version of its subject
+    /// (a logout, a password change, a reused refresh token).
+    #[error("the token has been revoked")]
+    Revoked,
+    /// A refresh token presented again after it was used (rotation). Within the grace window
+    /// the session lives on; after it, the whole session is revoked.
+    #[error("the refresh token has already been used")]
+    Reused,
+    /// The revocation store cannot tell whether the token is revoked (unreachable, or this
+    /// instance's view may be stale): answered 503, never a guess.
+    #[error("the revocation store is unavailable")]
+    StoreUnavailable,
 }
 
 /// Why a token could not be issued. These are server-side mistakes (a grant asking for a
@@ -88,6 +100,13 @@ pub enum IssueError {
     /// past year 9999 (verification refuses such an `exp`).
     #[error("a token lifetime must be at least one second and end before year 10000")]
     Lifetime,
+    /// The refresh family has reached its absolute lifetime: the user must log in again.
+    #[error("the session has reached its absolute lifetime")]
+    FamilyEnded,
+    /// The revocation store could not be asked for the subject's version, or could not
+    /// record a revocation.
+    #[error("the revocation store is unavailable")]
+    StoreUnavailable,
 }
 
 /// Why `Auth` refused to start. Each message says what to do.
@@ -148,6 +167,9 @@ pub enum ConfigError {
         "two verification keys have the same kid {0:?}: every key needs its own kid (at most one may have none)"
     )]
     DuplicateKid(Option<String>),
+    /// The revocation store named by the configuration cannot be used.
+    #[error("the revocation store cannot be used: {0}")]
+    Store(&'static str),
     /// An environment variable holds something that is not what it should be.
     #[error("{name} must be {expected}")]
     BadVariable {

@@ -14,6 +14,7 @@ use super::scope::{Scope, covers};
 /// Claim names a grant's extra data may not set: they are the token's own.
 pub(crate) const RESERVED_CLAIMS: &[&str] = &[
     "sub", "iat", "nbf", "exp", "jti", "type", "fresh", "scopes", "iss", "aud", "ver", "csrf",
+    "fam", "fam_exp",
 ];
 /// Header names a grant may not set: they decide how the token is verified.
 pub(crate) const RESERVED_HEADERS: &[&str] = &[
@@ -115,12 +116,7 @@ impl Grant {
     /// narrows to the requested scopes under it (`reports:*` asked for `reports:read` gives
     /// `reports:read`); a requested wildcard keeps the held scopes it covers.
     pub fn narrow_to(mut self, requested: &str) -> Self {
-        let asked: Vec<Cow<'static, str>> = requested
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(|s| Cow::Owned(s.to_owned()))
-            .collect();
-        self.restrict(&asked);
+        self.restrict(&scope_list(requested));
         self
     }
 
@@ -202,6 +198,15 @@ impl Grant {
             self.restrict(&allowed);
         }
     }
+}
+
+/// The scopes of an OAuth 2 `scope` parameter (space-separated).
+pub(crate) fn scope_list(requested: &str) -> Vec<Cow<'static, str>> {
+    requested
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(|s| Cow::Owned(s.to_owned()))
+        .collect()
 }
 
 /// The scopes both `held` and `allowed` grant, wildcards on either side understood: a held

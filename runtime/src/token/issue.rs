@@ -49,6 +49,15 @@ impl std::fmt::Debug for TokenResponse {
     }
 }
 
+/// The session a token belongs to: its subject's version and its refresh family.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Session<'a> {
+    pub(crate) version: u64,
+    pub(crate) family: &'a str,
+    /// When the family ends: no token of it outlives this.
+    pub(crate) family_exp: i64,
+}
+
 pub(crate) struct Issuer {
     pub(crate) key: SignKey,
     pub(crate) access_ttl: Duration,
@@ -72,6 +81,10 @@ struct Payload<'a> {
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     aud: Option<&'a str>,
+    ver: u64,
+    fam: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fam_exp: Option<i64>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     extra: Option<&'a Map<String, Value>>,
 }
@@ -82,7 +95,7 @@ fn secs(ttl: Duration) -> i64 {
 
 /// `N` token ids of 128 random bits each, base64url, from one call to the OS (the system call
 /// is a quarter of the cost of a pair when made per token).
-fn jtis<const N: usize>() -> Result<[String; N], IssueError> {
+pub(crate) fn jtis<const N: usize>() -> Result<[String; N], IssueError> {
     let mut bytes = [[0u8; 16]; N];
     getrandom::getrandom(bytes.as_flattened_mut()).map_err(|_| IssueError::Random)?;
     Ok(bytes.map(|id| URL_SAFE_NO_PAD.encode(id)))
@@ -96,10 +109,11 @@ impl Issuer {
         kind: TokenKind,
         fresh: bool,
         now: i64,
+        session: Session<'_>,
     ) -> Result<String, IssueError> {
         let header = self.header(grant)?;
         let [jti] = jtis()?;
-        self.sign(&header, grant, kind, fresh, now, &jti)
+        self.sign(&header, grant, kind, fresh, now, &jti, session)
     }
 
     pub(crate) fn pair(
@@ -107,17 +121,38 @@ impl Issuer {
         grant: &Grant,
         fresh: bool,
         now: i64,
+        session: Session<'_>,
     ) -> Result<TokenResponse, IssueError> {
         let header = self.header(grant)?;
         let [access_id, refresh_id] = jtis()?;
-        let access_token = self.sign(&header, grant, TokenKind::Access, fresh, now, &access_id)?;
-        let refresh_token =
-            self.sign(&header, grant, TokenKind::Refresh, false, now, &refresh_id)?;
+        let access_token = self.sign(
+            &header,
+            grant,
+            TokenKind::Access,
+            fresh,
+            now,
+            &access_id,
+            session,
+        )?;
+        let refresh_token = self.sign(
+            &header,
+            grant,
+            TokenKind::Refresh,
+            false,
+            now,
+            &refresh_id,
+            session,
+        )?;
         Ok(TokenResponse {
             access_token,
             refresh_token,
             token_type: "bearer".to_owned(),
-            expires_in: grant.access_ttl.unwrap_or(self.access_ttl).as_secs(),
+            expires_in: u64::try_from(
+                now.saturating_add(secs(grant.access_ttl.unwrap_or(self.access_ttl)))
+                    .min(session.family_exp)
+                    .saturating_sub(now),
+            )
+            .unwrap_or(0),
             scope: None,
         })
     }
@@ -146,6 +181,8 @@ impl Issuer {
         Ok(Cow::Owned(URL_SAFE_NO_PAD.encode(json)))
     }
 
+    // Every part of a token is an argument: bundling them would only move the list elsewhere.
+    #[allow(clippy::too_many_arguments)]
     fn sign(
         &self,
         header: &str,
@@ -154,6 +191,7 @@ impl Issuer {
         fresh: bool,
         now: i64,
         jti: &str,
+        session: Session<'_>,
     ) -> Result<String, IssueError> {
         let extra = grant.extra.as_ref().map_err(Clone::clone)?.as_ref();
         if let Some(name) =
@@ -171,9 +209,13 @@ impl Issuer {
                 grant.refresh_scopes.as_ref().unwrap_or(&grant.scopes),
             ),
         };
-        let exp = now.saturating_add(secs(ttl));
+        // No token outlives its family: a session cannot be extended forever by refreshing.
+        let exp = now.saturating_add(secs(ttl)).min(session.family_exp);
         if ttl.as_secs() == 0 || exp > MAX_NUMERIC_DATE {
             return Err(IssueError::Lifetime);
+        }
+        if exp <= now {
+            return Err(IssueError::FamilyEnded);
         }
         let payload = Payload {
             sub: &grant.sub,
@@ -186,6 +228,9 @@ impl Issuer {
             scopes,
             iss: self.iss.as_deref(),
             aud: grant.audience.as_deref().or(self.audience.as_deref()),
+            ver: session.version,
+            fam: session.family,
+            fam_exp: (kind == TokenKind::Refresh).then_some(session.family_exp),
             extra,
         };
         let json = serde_json::to_vec(&payload).map_err(|_| IssueError::Serialize)?;

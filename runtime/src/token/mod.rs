@@ -8,6 +8,7 @@ pub(crate) mod issue;
 pub(crate) mod key;
 pub(crate) mod kind;
 pub(crate) mod parse;
+pub(crate) mod revocation;
 pub(crate) mod scope;
 pub(crate) mod sigcache;
 pub(crate) mod verify;

@@ -11,6 +11,7 @@ use super::errors::TokenError;
 use super::key::{MAX_TAG, VerifyKey, Verifying};
 use super::kind::TokenKind;
 use super::parse::{self, Expect, Payload, PayloadError};
+use super::revocation::{Presented, Refusal, Store};
 use super::scope::Registry;
 use super::sigcache::{self, Digest, SignatureCache};
 
@@ -30,6 +31,8 @@ pub(crate) struct Verifier {
     pub(crate) issuer: Option<String>,
     pub(crate) audience: Vec<String>,
     pub(crate) cache: Option<SignatureCache>,
+    /// Asked after the signature and the claims passed: is the token revoked?
+    pub(crate) store: std::sync::Arc<dyn Store>,
 }
 
 pub(crate) fn now() -> i64 {
@@ -97,6 +100,20 @@ impl Verifier {
         let json = &buf[..len];
         let mut parsed = self.claims(json, key, expect, registry, now)?;
         parsed.own_key = key.own;
+        self.store
+            .check(
+                &Presented {
+                    sub: &parsed.sub,
+                    jti: &parsed.jti,
+                    family: &parsed.fam,
+                    version: parsed.ver,
+                },
+                now,
+            )
+            .map_err(|refusal| match refusal {
+                Refusal::Revoked => TokenError::Revoked,
+                Refusal::Unavailable => TokenError::StoreUnavailable,
+            })?;
         if let (Some(digest), Some(cache), TokenKind::Access) = (remember, &self.cache, parsed.kind)
         {
             cache.insert(digest, parsed.exp);

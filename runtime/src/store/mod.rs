@@ -1,0 +1,6 @@
+//! The revocation stores: implementations of the token core's port
+//! ([`Store`](crate::token::revocation::Store)). `Auth` is their only client.
+
+pub(crate) mod memory;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
