@@ -369,3 +369,68 @@ async fn readme_curl_lines_match_the_routes() {
         "the README should show at least 5 curl lines, found {checked}"
     );
 }
+
+#[tokio::test]
+async fn logout_logout_all_and_reuse_detection_end_sessions() {
+    let addr = start().await;
+    const REVOKED: &str = r#"Bearer realm="api", error="invalid_token", error_description="The token has been revoked""#;
+
+    // Logout ends this session: its access and refresh tokens.
+    let pair = login(addr, "user1", "password1").await;
+    let other = login(addr, "user1", "password1").await;
+    let out = Call::post("/logout")
+        .bearer(&token(&pair, "access_token"))
+        .send(addr)
+        .await;
+    assert_eq!(out.status, 204, "{}", out.text());
+    let me = Call::get("/me")
+        .bearer(&token(&pair, "access_token"))
+        .send(addr)
+        .await;
+    assert_challenge(&me, 401, REVOKED);
+    let renewed = Call::post("/refresh")
+        .bearer(&token(&pair, "refresh_token"))
+        .send(addr)
+        .await;
+    assert_challenge(&renewed, 401, REVOKED);
+    let still = Call::get("/me")
+        .bearer(&token(&other, "access_token"))
+        .send(addr)
+        .await;
+    assert_eq!(still.status, 200, "the other session lives on");
+
+    // Logout-all ends every session of the user.
+    let out = Call::post("/logout-all")
+        .bearer(&token(&other, "access_token"))
+        .send(addr)
+        .await;
+    assert_eq!(out.status, 204);
+    let me = Call::get("/me")
+        .bearer(&token(&other, "access_token"))
+        .send(addr)
+        .await;
+    assert_challenge(&me, 401, REVOKED);
+    let fresh = login(addr, "user1", "password1").await;
+    let me = Call::get("/me")
+        .bearer(&token(&fresh, "access_token"))
+        .send(addr)
+        .await;
+    assert_eq!(me.status, 200, "a new login works");
+
+    // Reuse: a used refresh token presented again within 10 s is refused, the winner's pair
+    // keeps working.
+    let first = token(&fresh, "refresh_token");
+    let winner = Call::post("/refresh").bearer(&first).send(addr).await;
+    assert_eq!(winner.status, 200);
+    let again = Call::post("/refresh").bearer(&first).send(addr).await;
+    assert_challenge(
+        &again,
+        401,
+        r#"Bearer realm="api", error="invalid_token", error_description="The refresh token has already been used""#,
+    );
+    let me = Call::get("/me")
+        .bearer(&token(&winner.json(), "access_token"))
+        .send(addr)
+        .await;
+    assert_eq!(me.status, 200);
+}

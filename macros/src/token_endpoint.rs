@@ -49,13 +49,8 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
             "`#[token_endpoint]` handlers take one `PasswordGrant` parameter",
         ));
     }
-    if let Err(error) = errors.finish() {
-        // Put the parameters back, so the unchanged function is what the user wrote.
-        for grant in grants {
-            func.sig.inputs.push(FnArg::Typed(grant));
-        }
-        return Err(error);
-    }
+    // On an error the caller emits the function as written, not this half-rewritten copy.
+    errors.finish()?;
     let ret = ret?;
     let grant = &grants[0];
     let (pat, ty) = (&grant.pat, &grant.ty);

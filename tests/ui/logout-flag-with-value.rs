@@ -1,0 +1,6 @@
+use jwtguard::logout;
+
+#[logout(everywhere = true)]
+async fn log_out() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use jwtguard::logout;
+
+#[logout]
+fn log_out() {}
+
+fn main() {}

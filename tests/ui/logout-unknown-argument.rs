@@ -1,0 +1,6 @@
+use jwtguard::logout;
+
+#[logout(all)]
+async fn log_out() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use jwtguard::{Grant, token_endpoint};
+
+#[token_endpoint]
+async fn token() -> Grant {
+    Grant::to("u")
+}
+
+fn main() {}
