@@ -71,6 +71,7 @@ fn main() {
     let mac = floor_key();
     assert!(floor(&mac, &token).is_some());
 
+    let stores = Stores::start(&token);
     let mut lab = Lab::new();
     for (path, name, _) in ROUTES {
         let (router, authorization) = (&router, &authorization);
@@ -78,6 +79,20 @@ fn main() {
     }
     // The floor of verification (as in `benches/verify.rs`), for the target on the extra cost.
     lab.add("router", "floor", || floor(&mac, &token));
+
+    // The revocation check, side by side on the `Claims` route: no store at all, the memory
+    // store and Redis's mirror, each holding 10 000 live revocations of other tokens (so the
+    // lookups run, not the empty-store shortcut).
+    for (name, router) in [
+        ("f_store_none", &stores.none),
+        ("g_store_memory", &stores.memory),
+        ("h_store_redis_mirror", &stores.redis),
+    ] {
+        let authorization = &authorization;
+        lab.add("router", name, move || {
+            call(router, "/claims", authorization)
+        });
+    }
     lab.run();
     if !common::measuring() {
         return;
@@ -100,6 +115,18 @@ fn main() {
         );
     }
     println!("floor of verification: {}", time(lab.ns("floor")));
+    println!("\n== the revocation check on the `Claims` route (10 000 live revocations)");
+    for (name, label) in [
+        ("f_store_none", "no store"),
+        ("g_store_memory", "MemoryStore"),
+        ("h_store_redis_mirror", "RedisStore (its mirror)"),
+    ] {
+        println!(
+            "{label:<42} {:>10} {:>24}   (target ≤ 1.10× no store)",
+            time(lab.ns(name)),
+            spread(lab.ratio(name, "f_store_none")),
+        );
+    }
     let versus = |other: &str| {
         lab.per_round(|t| {
             Some((t("d_jwtguard_protected")? - t("a_no_auth")?) / (t(other)? - t("a_no_auth")?))
@@ -117,6 +144,65 @@ fn main() {
         "extra of #[protected] ÷ extra of axum-jwt-auth = {}   (target < 1)",
         spread(versus("c_axum_jwt_auth"))
     );
+}
+
+/// The `Claims` route over three stores, and what keeps the Redis one alive.
+struct Stores {
+    none: Router,
+    memory: Router,
+    redis: Router,
+    _runtime: tokio::runtime::Runtime,
+    _server: jwtguard_tests::RedisServer,
+}
+
+impl Stores {
+    fn start(token: &str) -> Self {
+        let build = |store: &dyn Fn(jwtguard::AuthBuilder) -> jwtguard::AuthBuilder| {
+            let auth = store(Auth::builder().secret(SECRET)).build().expect("auth");
+            let router = app::router(app::AppState::new(auth.clone(), SECRET.as_bytes()));
+            assert_eq!(
+                call(&router, "/claims", &app::bearer(token)).0,
+                StatusCode::OK
+            );
+            (auth, router)
+        };
+        let (_, none) = build(&|b| b.store(jwtguard::__private::NoRevocation));
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the Redis mirror");
+        let server = jwtguard_tests::RedisServer::start();
+        let redis = runtime
+            .block_on(jwtguard::RedisStore::connect(&server.url(), "bench"))
+            .expect("the bench's redis-server");
+        let (memory_auth, memory) = build(&|b| b.store(jwtguard::MemoryStore::new()));
+        let (redis_auth, redis) = build(&|b| b.store(redis.clone()));
+        runtime.block_on(async {
+            for auth in [&memory_auth, &redis_auth] {
+                for i in 0..10_000 {
+                    let other = auth
+                        .create_token_pair(&Grant::to(format!("user{i}")))
+                        .expect("a pair");
+                    let claims = auth.verify(&other.access_token).expect("valid");
+                    auth.revoke(&claims).await.expect("revoke");
+                    if i % 3 == 0 {
+                        auth.revoke_family(&claims).await.expect("revoke family");
+                    }
+                    if i % 7 == 0 {
+                        auth.revoke_all(claims.sub()).await.expect("revoke all");
+                    }
+                }
+            }
+        });
+        Self {
+            none,
+            memory,
+            redis,
+            _runtime: runtime,
+            _server: server,
+        }
+    }
 }
 
 /// (route − no auth) ÷ floor, per interleaved round.

@@ -7,6 +7,9 @@
 
 use std::net::SocketAddr;
 
+pub mod redis_server;
+pub use redis_server::RedisServer;
+
 use axum::Router;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};

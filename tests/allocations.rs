@@ -129,3 +129,45 @@ fn a_protected_request_costs_few_allocations_over_no_auth() {
     // axum-jwt-auth 33 (+14 and +16); jwtguard stays well below both.
     assert!(with_claims < hand && with_claims < peer);
 }
+
+#[test]
+fn the_revocation_check_allocates_nothing_even_with_live_revocations() {
+    let auth = Auth::builder()
+        .secret(SECRET)
+        .store(jwtguard::MemoryStore::new())
+        .build()
+        .expect("auth");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        for i in 0..1000 {
+            let other = auth
+                .create_access_token(&jwtguard::Grant::to(format!("user{i}")))
+                .expect("token");
+            let claims = auth.verify(&other).expect("valid");
+            auth.revoke(&claims).await.expect("revoke");
+            auth.revoke_family(&claims).await.expect("revoke family");
+        }
+        auth.revoke_all("someone-else").await.expect("revoke all");
+    });
+    let grant = jwtguard::Grant::to("user1")
+        .scopes([REPORTS_READ, PROFILE])
+        .fresh(true);
+    let token = auth.create_access_token(&grant).expect("token");
+    let router = app::router(app::AppState::new(auth, SECRET.as_bytes()));
+    let authorization = app::bearer(&token);
+    let count = |path| {
+        allocations(|| {
+            let (status, body) = app::call(&router, path, &authorization);
+            assert_eq!(status, StatusCode::OK, "{path}");
+            body
+        })
+    };
+    let (open, protected, with_claims) = (count("/open"), count("/reports"), count("/claims"));
+    eprintln!(
+        "with 2000 live revocations: open {open}, #[protected] {protected}, with Claims {with_claims}"
+    );
+    assert!(protected <= open, "the store check allocated");
+    assert!(with_claims <= open + 1, "the store check allocated");
+}

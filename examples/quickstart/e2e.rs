@@ -372,8 +372,8 @@ async fn readme_curl_lines_match_the_routes() {
 
 #[tokio::test]
 async fn logout_logout_all_and_reuse_detection_end_sessions() {
-    let addr = start().await;
     const REVOKED: &str = r#"Bearer realm="api", error="invalid_token", error_description="The token has been revoked""#;
+    let addr = start().await;
 
     // Logout ends this session: its access and refresh tokens.
     let pair = login(addr, "user1", "password1").await;

@@ -3,7 +3,6 @@
 //! `redis-server` started by the tests; then what only a shared store has: two instances,
 //! and failure.
 
-mod redis_server;
 mod shared;
 
 use std::time::Duration;
@@ -16,7 +15,7 @@ use jwtguard_tests::forge::claims_of;
 use jwtguard_tests::{Call, Reply, serve};
 use serde_json::{Value, json};
 
-use redis_server::RedisServer;
+use jwtguard_tests::RedisServer;
 
 jwtguard::scopes! {
     /// Read the reports.

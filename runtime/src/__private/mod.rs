@@ -23,3 +23,55 @@ pub use issue::{
 };
 pub use logout::{LogoutGuard, no_content};
 pub use scope_check::{ScopeCheck, ScopeRegistry, check_scope, fallback, scope_index};
+
+/// A store that revokes nothing and records nothing: the "no store" baseline of the benches,
+/// which measure what the revocation check costs. Not for applications: with it, logout and
+/// rotation cannot work (their writes fail with a 503).
+#[derive(Debug, Clone, Copy)]
+pub struct NoRevocation;
+
+impl crate::token::revocation::Sealed for NoRevocation {}
+
+impl crate::token::revocation::Store for NoRevocation {
+    fn check(
+        &self,
+        _: &crate::token::revocation::Presented<'_>,
+        _: i64,
+    ) -> Result<(), crate::token::revocation::Refusal> {
+        Ok(())
+    }
+
+    fn version(&self, _: &str, _: i64) -> Result<u64, crate::StoreError> {
+        Ok(0)
+    }
+
+    fn revoke_token<'a>(&'a self, _: &'a str, _: i64) -> crate::revocation::StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(Err(NOTHING)))
+    }
+
+    fn revoke_family<'a>(&'a self, _: &'a str, _: i64) -> crate::revocation::StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(Err(NOTHING)))
+    }
+
+    fn bump_version<'a>(
+        &'a self,
+        _: &'a str,
+        _: i64,
+        _: i64,
+    ) -> crate::revocation::StoreFuture<'a, u64> {
+        Box::pin(std::future::ready(Err(NOTHING)))
+    }
+
+    fn consume<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: i64,
+        _: i64,
+        _: i64,
+    ) -> crate::revocation::StoreFuture<'a, crate::revocation::Consumed> {
+        Box::pin(std::future::ready(Err(NOTHING)))
+    }
+}
+
+const NOTHING: crate::StoreError = crate::StoreError("NoRevocation records nothing");

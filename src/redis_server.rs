@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 
 /// A running `redis-server`, with append-only persistence (`appendfsync always`), so that a
 /// restart after `SIGKILL` keeps every acknowledged write.
-pub(crate) struct RedisServer {
-    pub(crate) port: u16,
+#[derive(Debug)]
+pub struct RedisServer {
+    pub port: u16,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -17,7 +18,7 @@ pub(crate) struct RedisServer {
 impl RedisServer {
     /// Starts one on a free port. Fails the test (never skips it) when `redis-server` is
     /// missing: `.ci/run` installs it.
-    pub(crate) fn start() -> Self {
+    pub fn start() -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free loopback port")
@@ -34,13 +35,13 @@ impl RedisServer {
         server
     }
 
-    pub(crate) fn url(&self) -> String {
+    pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
     /// Starts the server (again) on the same port and data directory, and waits until it
     /// answers.
-    pub(crate) fn restart(&mut self) {
+    pub fn restart(&mut self) {
         let child = Command::new("redis-server")
             .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
             .args([
@@ -70,7 +71,7 @@ impl RedisServer {
     }
 
     /// `SIGKILL`: no shutdown, no final save.
-    pub(crate) fn kill(&mut self) {
+    pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
