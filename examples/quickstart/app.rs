@@ -52,22 +52,34 @@ fn bad_body(status: StatusCode, message: &str) -> Response {
 }
 
 /// `POST /login` with `{"username", "password"}`: a fresh token pair with the user's scopes.
-#[login]
+///
+/// Throttled: 5 attempts per username and 20 per address per minute, then 429 with
+/// `Retry-After`; each attempt is counted before the password is checked.
+#[login(throttle = form_username(&form))]
 async fn log_in(form: Result<Json<LoginForm>, JsonRejection>) -> Result<Grant, Response> {
     let Json(form) = form.map_err(|e| bad_body(e.status(), &e.body_text()))?;
     let user = users::check(&form.username, &form.password)
         .await
+        .map_err(|busy| AuthError::from(busy).into_response())?
         .ok_or_else(|| AuthError::invalid_credentials().into_response())?;
     Ok(Grant::to(user.name).scopes(user.scopes.iter().copied()))
+}
+
+/// The username a login body names, for throttling ("" when the body is not a login form:
+/// those are answered 400 anyway, and still counted).
+fn form_username(form: &Result<Json<LoginForm>, JsonRejection>) -> &str {
+    form.as_ref()
+        .map_or("", |Json(form)| form.username.as_str())
 }
 
 /// `POST /token`: an RFC 6749 token endpoint for OAuth 2 clients. `grant_type=password`
 /// checks the user here; `grant_type=refresh_token` is answered by jwtguard with the checks of
 /// `#[refresh]`. A `scope` narrows the grant; errors are OAuth 2's (`invalid_grant`, ...).
+/// Throttled like `/login` (the endpoint knows the username).
 #[token_endpoint]
 async fn token(form: PasswordGrant) -> Result<Grant, AuthError> {
     let user = users::check(&form.username, &form.password)
-        .await
+        .await?
         .ok_or_else(AuthError::invalid_credentials)?;
     Ok(Grant::to(user.name).scopes(user.scopes.iter().copied()))
 }

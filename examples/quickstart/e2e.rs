@@ -8,9 +8,17 @@ use crate::app::router;
 
 const SECRET: &str = "quickstart-e2e-secret-quickstart-e2e-secret-0123";
 
-async fn start() -> std::net::SocketAddr {
+/// The login flood saturates the process-wide password verifier on purpose: it runs alone,
+/// every other test shares the gate.
+static GATE: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+async fn start() -> (
+    std::net::SocketAddr,
+    tokio::sync::RwLockReadGuard<'static, ()>,
+) {
+    let gate = GATE.read().await;
     let auth = jwtguard::Auth::builder().secret(SECRET).build().unwrap();
-    serve(router(auth)).await
+    (serve(router(auth)).await, gate)
 }
 
 async fn login(addr: std::net::SocketAddr, user: &str, password: &str) -> Value {
@@ -33,7 +41,7 @@ fn assert_challenge(reply: &Reply, status: u16, challenge: &str) {
 
 #[tokio::test]
 async fn a_clients_whole_story() {
-    let addr = start().await;
+    let (addr, _gate) = start().await;
 
     // Before logging in.
     let anonymous = Call::get("/protected").send(addr).await;
@@ -140,7 +148,7 @@ async fn a_clients_whole_story() {
 
 #[tokio::test]
 async fn admin_reaches_admin() {
-    let addr = start().await;
+    let (addr, _gate) = start().await;
     let pair = login(addr, "admin", "adminpass1").await;
     let reply = Call::get("/admin")
         .bearer(&token(&pair, "access_token"))
@@ -152,7 +160,7 @@ async fn admin_reaches_admin() {
 
 #[tokio::test]
 async fn the_oauth2_password_form_issues_the_same_pair_and_narrows_scopes() {
-    let addr = start().await;
+    let (addr, _gate) = start().await;
     let reply = Call::post("/token")
         .form("grant_type=password&username=admin&password=adminpass1")
         .send(addr)
@@ -201,7 +209,7 @@ async fn the_oauth2_password_form_issues_the_same_pair_and_narrows_scopes() {
 
 #[tokio::test]
 async fn the_token_endpoint_refreshes_with_the_refresh_token_grant() {
-    let addr = start().await;
+    let (addr, _gate) = start().await;
     let pair = Call::post("/token")
         .form("grant_type=password&username=user1&password=password1")
         .send(addr)
@@ -251,7 +259,7 @@ async fn the_token_endpoint_refreshes_with_the_refresh_token_grant() {
 
 #[tokio::test]
 async fn wrong_user_and_wrong_password_get_the_same_answer() {
-    let addr = start().await;
+    let (addr, _gate) = start().await;
     let wrong_user = Call::post("/login")
         .json(&json!({"username": "mallory", "password": "password1"}))
         .send(addr)
@@ -269,7 +277,7 @@ async fn wrong_user_and_wrong_password_get_the_same_answer() {
 
 #[tokio::test]
 async fn bad_login_bodies_are_json_4xx_never_500() {
-    let addr = start().await;
+    let (addr, _gate) = start().await;
     let cases = [
         Call::post("/login").raw_body("application/json", "{not json"),
         Call::post("/login").raw_body(
@@ -293,7 +301,7 @@ async fn bad_login_bodies_are_json_4xx_never_500() {
 
 #[tokio::test]
 async fn expired_and_tampered_tokens_are_refused() {
-    let addr = start().await;
+    let (addr, _gate) = start().await;
     let now = forge::now();
     let expired = forge::hs256(
         forge::HEADER,
@@ -336,7 +344,7 @@ async fn expired_and_tampered_tokens_are_refused() {
 /// The README's quickstart `curl` lines name routes that exist, with the methods they have.
 #[tokio::test]
 async fn readme_curl_lines_match_the_routes() {
-    let addr = start().await;
+    let (addr, _gate) = start().await;
     let readme = include_str!("../../README.md");
     let mut checked = 0;
     for line in readme
@@ -373,7 +381,7 @@ async fn readme_curl_lines_match_the_routes() {
 #[tokio::test]
 async fn logout_logout_all_and_reuse_detection_end_sessions() {
     const REVOKED: &str = r#"Bearer realm="api", error="invalid_token", error_description="The token has been revoked""#;
-    let addr = start().await;
+    let (addr, _gate) = start().await;
 
     // Logout ends this session: its access and refresh tokens.
     let pair = login(addr, "user1", "password1").await;
@@ -433,4 +441,63 @@ async fn logout_logout_all_and_reuse_detection_end_sessions() {
         .send(addr)
         .await;
     assert_eq!(me.status, 200);
+}
+
+/// The process's resident memory, in MiB (Linux `/proc/self/status`): `VmRSS` now, or
+/// `VmHWM`, the peak so far.
+fn resident_mib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kib| kib / 1024)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_flood_stays_under_200_mb_and_the_server_stays_healthy() {
+    let _alone = GATE.write().await;
+    let auth = jwtguard::Auth::builder().secret(SECRET).build().unwrap();
+    let addr = serve(router(auth)).await;
+    let before = resident_mib("VmRSS:");
+    let sampling = tokio::spawn(async {
+        let mut peak = 0;
+        for _ in 0..600 {
+            peak = peak.max(resident_mib("VmRSS:"));
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        peak
+    });
+    // 300 concurrent bad logins, each for a different (unknown) user, so that none is stopped
+    // by the username throttle: every one would reach argon2.
+    let mut logins = Vec::new();
+    for i in 0..300 {
+        logins.push(tokio::spawn(async move {
+            Call::post("/login")
+                .json(&json!({"username": format!("flood{i}"), "password": "guess"}))
+                .send(addr)
+                .await
+                .status
+        }));
+    }
+    let mut statuses = std::collections::BTreeMap::<u16, u32>::new();
+    for login in logins {
+        *statuses.entry(login.await.expect("a login")).or_default() += 1;
+    }
+    let peak = sampling.await.expect("sampling");
+    println!("login flood: answers {statuses:?}; resident {before} MiB before, peak {peak} MiB");
+    assert!(
+        statuses.keys().all(|s| [401, 429, 503].contains(s)),
+        "{statuses:?}"
+    );
+    assert!(peak < 200, "resident memory peaked at {peak} MiB");
+    // Healthy afterwards.
+    let pair = login(addr, "user1", "password1").await;
+    assert!(pair["access_token"].is_string());
 }

@@ -67,6 +67,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("  curl -s {url}/me -H 'Authorization: Bearer <access_token>'");
 
-    axum::serve(listener, app::router(auth)).await?;
+    // The client's address (for login throttling) comes from the connection.
+    let app = app::router(auth).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The demo users. Passwords are stored as argon2id hashes, never in clear.
 
 use jwtguard::Scope;
+use jwtguard::password::Busy;
 
 use crate::{ADMIN, PROFILE, REPORTS_READ};
 
@@ -26,18 +27,11 @@ const USERS: &[User] = &[
 ];
 
 /// The user with this name and password. An unknown name costs one hash verification like a
-/// wrong password does, so the answer time does not tell which accounts exist.
-pub(crate) async fn check(name: &str, password: &str) -> Option<&'static User> {
-    let (name, password) = (name.to_owned(), password.to_owned());
-    // Argon2 takes tens of milliseconds on purpose: keep it off the async workers.
-    tokio::task::spawn_blocking(move || {
-        let Some(user) = USERS.iter().find(|u| u.name == name) else {
-            jwtguard::password::verify_dummy(&password);
-            return None;
-        };
-        jwtguard::password::verify(&password, user.password_hash).then_some(user)
-    })
-    .await
-    .ok()
-    .flatten()
+/// wrong password does, so the answer time does not tell which accounts exist. Argon2 runs on
+/// jwtguard's bounded verifier: off the async workers, as many at once as the machine has
+/// cores, a bounded queue, and a 503 beyond it (a login flood cannot exhaust memory).
+pub(crate) async fn check(name: &str, password: &str) -> Result<Option<&'static User>, Busy> {
+    let user = USERS.iter().find(|u| u.name == name);
+    let right = jwtguard::password::verify_async(password, user.map(|u| u.password_hash)).await?;
+    Ok(user.filter(|_| right))
 }

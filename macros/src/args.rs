@@ -12,8 +12,10 @@ use crate::scope_name::{ScopeName, parse_list};
 pub(crate) enum Accepts {
     /// `scopes`, `any`, `fresh`, `refresh`.
     Protected,
-    /// `scopes` only: the ceiling of `#[login]` / `#[refresh]`.
+    /// `scopes` only: the ceiling of `#[refresh]` / `#[token_endpoint]`.
     Ceiling,
+    /// `scopes` and `throttle = <username expression>`: `#[login]`.
+    Login,
 }
 
 #[derive(Default)]
@@ -22,6 +24,9 @@ pub(crate) struct Args {
     pub(crate) any: Option<Vec<ScopeName>>,
     pub(crate) fresh: Option<Span>,
     pub(crate) refresh: Option<Span>,
+    /// `#[login(throttle = form.username)]`: the attempted username, an expression over the
+    /// handler's parameters.
+    pub(crate) throttle: Option<syn::Expr>,
 }
 
 impl Args {
@@ -41,6 +46,7 @@ pub(crate) fn parse(
     let valid = match accepts {
         Accepts::Protected => "`scopes`, `any`, `fresh` or `refresh`",
         Accepts::Ceiling => "`scopes`",
+        Accepts::Login => "`scopes` or `throttle`",
     };
     let parser = syn::meta::parser(|meta| {
         let key = meta
@@ -62,6 +68,19 @@ pub(crate) fn parse(
                     );
                 } else {
                     *slot = Some(list);
+                }
+            }
+            ("throttle", Accepts::Login) => {
+                let value = meta.value().map_err(|_| {
+                    meta.error(
+                        "`throttle` in `#[login]` names the attempted username: write `throttle = form.username`",
+                    )
+                })?;
+                let username: syn::Expr = value.parse()?;
+                if args.throttle.is_some() {
+                    errors.push(meta.error("duplicate argument `throttle` in `#[login]`"));
+                } else {
+                    args.throttle = Some(username);
                 }
             }
             ("fresh" | "refresh", Accepts::Protected) => {

@@ -16,7 +16,7 @@ use crate::registry;
 
 pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
     let mut errors = Errors::default();
-    let args = args::parse(args, "login", Accepts::Ceiling, &mut errors);
+    let args = args::parse(args, "login", Accepts::Login, &mut errors);
     check_signature(&func, "login", &mut errors);
     let ret = grant_return(&func, "login");
     if let Err(error) = &ret {
@@ -30,11 +30,26 @@ pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<T
     let ceiling = registry::ceiling(args.scopes.as_ref());
     let block = &func.block;
     // Spanned on the return type, so a type that is not a grant is reported there.
-    let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::login(&__jwtguard_signer, __jwtguard_outcome, #ceiling));
-    let body = quote! {{
-        let __jwtguard_outcome: #ret = async move #block.await;
-        #answer
-    }};
+    let body = if let Some(username) = &args.throttle {
+        // Charged before the body (and its password check) runs; the username expression is
+        // borrowed only until then.
+        let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::login_throttled(&__jwtguard_signer, __jwtguard_attempt, __jwtguard_outcome, #ceiling).await);
+        quote! {{
+            let __jwtguard_attempt =
+                match ::jwtguard::__private::attempt(&__jwtguard_signer, ::core::convert::AsRef::<str>::as_ref(&#username)).await {
+                    ::core::result::Result::Ok(attempt) => attempt,
+                    ::core::result::Result::Err(response) => return response,
+                };
+            let __jwtguard_outcome: #ret = async move #block.await;
+            #answer
+        }}
+    } else {
+        let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::login(&__jwtguard_signer, __jwtguard_outcome, #ceiling));
+        quote! {{
+            let __jwtguard_outcome: #ret = async move #block.await;
+            #answer
+        }}
+    };
     func.sig.inputs.insert(
         0,
         syn::parse_quote!(__jwtguard_signer: ::jwtguard::__private::Signer),

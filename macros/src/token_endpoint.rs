@@ -59,7 +59,7 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     let checks = registry::checks(args.all_names(), NAME);
     let ceiling = registry::ceiling(args.scopes.as_ref());
     let block = &func.block;
-    let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::token_answer(&__jwtguard_context, __jwtguard_outcome, #ceiling));
+    let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::token_answer(__jwtguard_context, __jwtguard_outcome, #ceiling).await);
     let body = quote! {{
         #(#attrs)*
         let (__jwtguard_context, #pat): (::jwtguard::__private::TokenContext, #ty) =

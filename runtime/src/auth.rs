@@ -10,6 +10,7 @@ use jsonwebtoken::jwk::JwkSet;
 
 use http::StatusCode;
 
+use crate::throttle::Throttle;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::{ConfigError, IssueError, TokenError};
 use crate::token::grant::Grant;
@@ -74,6 +75,10 @@ pub(crate) struct Inner {
     pub(crate) verifier: Verifier,
     pub(crate) issuer: Issuer,
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) throttle: Throttle,
+    /// The header a trusted reverse proxy puts the client's address in (never trusted
+    /// unless configured).
+    pub(crate) proxy_header: Option<http::HeaderName>,
     /// The absolute lifetime of a refresh family, seconds.
     pub(crate) family_ttl: i64,
     /// How long a consumed refresh token presented again is a harmless duplicate, seconds.
@@ -109,6 +114,8 @@ pub struct AuthBuilder {
     store: Option<Arc<dyn Store>>,
     family_ttl: Option<Duration>,
     refresh_grace: Duration,
+    throttle: Throttle,
+    proxy_header: Option<http::HeaderName>,
 }
 
 impl fmt::Debug for dyn Store {
@@ -146,6 +153,8 @@ impl Default for AuthBuilder {
             store: None,
             family_ttl: None,
             refresh_grace: DEFAULT_REFRESH_GRACE,
+            throttle: Throttle::default(),
+            proxy_header: None,
         }
     }
 }
@@ -283,6 +292,23 @@ impl AuthBuilder {
         self
     }
 
+    /// The limits of login throttling (`#[login(throttle = ...)]`, `#[token_endpoint]`,
+    /// [`Auth::attempt`]); see [`Throttle`] for the defaults.
+    pub fn throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = throttle;
+        self
+    }
+
+    /// The application sits behind a reverse proxy that writes the client's address into
+    /// `header` (e.g. `X-Forwarded-For`): throttling then counts per the **rightmost** address
+    /// of that header, the one the proxy itself appended. Without this call, the address is
+    /// the TCP peer's (`ConnectInfo`), and forwarding headers are never trusted: a client
+    /// could write any address there. A name that is not a valid header name is ignored.
+    pub fn trusted_proxy_header(mut self, header: &str) -> Self {
+        self.proxy_header = http::HeaderName::from_bytes(header.as_bytes()).ok();
+        self
+    }
+
     /// Checks every key and builds the configuration.
     pub fn build(self) -> Result<Auth, ConfigError> {
         let mut signing = self.signing.ok_or(ConfigError::MissingKey)?;
@@ -329,6 +355,8 @@ impl AuthBuilder {
                 realm: self.realm,
                 error_body: self.error_body,
                 store,
+                throttle: self.throttle,
+                proxy_header: self.proxy_header,
                 family_ttl,
                 refresh_grace,
             }),

@@ -27,6 +27,7 @@
 mod auth;
 mod http;
 mod store;
+mod throttle;
 mod token;
 
 #[cfg(feature = "password")]
@@ -50,6 +51,7 @@ pub use jsonwebtoken::jwk::JwkSet;
 pub use store::memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use store::redis::RedisStore;
+pub use throttle::{Attempt, Throttle};
 pub use token::claims::Claims;
 pub use token::errors::{ConfigError, IssueError, TokenError};
 pub use token::grant::Grant;
@@ -65,7 +67,7 @@ pub use token::verify::MAX_TOKEN_LEN;
 /// `revoke_family` and `revoke_all`; the trait is sealed.
 pub mod revocation {
     pub use crate::token::revocation::{
-        Consumed, Presented, Refusal, Store, StoreError, StoreFuture,
+        Charge, Consumed, Limits, Presented, Refusal, Store, StoreError, StoreFuture, Verdict,
     };
 }
 
@@ -212,7 +214,39 @@ pub use jwtguard_macros::protected;
 /// compile time like every scope), its access token is **fresh** unless the grant says
 /// `.fresh(false)`, and the answer is 200 with the [`TokenResponse`] JSON and
 /// `Cache-Control: no-store` (RFC 6749 §5.1). Issuing fails only on a server-side mistake (a
-/// grant setting a reserved claim), answered as a bare 500.
+/// grant setting a reserved claim), answered as a bare 500. A login starts a session (a
+/// refresh family, see [`logout`]).
+///
+/// # Throttling
+///
+/// `#[login(throttle = form.username)]` names the attempted username (any expression over the
+/// handler's parameters that gives a `&str`-like value). Every attempt is then charged to that
+/// username and to the client's address **before the body runs**, in the revocation store (so
+/// instances share the counts): past the budget ([`Throttle`]: 5 per username, 20 per address
+/// per minute) the answer is 429 `too_many_attempts` with `Retry-After`, without running the
+/// body, for known and unknown users alike; the lock doubles on each further round, up to an
+/// hour. An `Ok` grant clears the username's counter; an `Err` was counted already. The
+/// address is the TCP peer (serve with `into_make_service_with_connect_info::<SocketAddr>()`;
+/// without it only the username is counted), or the rightmost entry of
+/// [`AuthBuilder::trusted_proxy_header`] when configured. An unreachable store is a 503, never
+/// an unthrottled login.
+///
+/// ```
+/// use axum::Json;
+/// use jwtguard::{login, AuthError, Grant};
+/// # #[derive(serde::Deserialize)] struct Form { username: String, password: String }
+///
+/// #[login(throttle = form.username)]
+/// async fn log_in(Json(form): Json<Form>) -> Result<Grant, AuthError> {
+///     // Check the password with jwtguard::password::verify_async: bounded, off the workers.
+///     # if form.password.is_empty() { return Err(AuthError::invalid_credentials()); }
+///     Ok(Grant::to(form.username))
+/// }
+/// # fn main() {}
+/// ```
+///
+/// Without the macro: `let attempt = auth.attempt(&username, client).await?;` before the check,
+/// `attempt.succeeded().await?` after a right password ([`Auth::attempt`]).
 ///
 /// The macro adds a first parameter that gives it the router's [`Auth`], and the function
 /// returns `Response`. Without the macro:

@@ -4,6 +4,7 @@
 //! and failure.
 
 mod shared;
+mod throttle;
 
 use std::time::Duration;
 

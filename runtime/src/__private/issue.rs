@@ -8,11 +8,14 @@ use serde::de::DeserializeOwned;
 use super::guard::HasAuth;
 use crate::auth::Auth;
 use std::borrow::Cow;
+use std::net::IpAddr;
 
+use crate::http::client::client_address;
 use crate::http::error::{AuthError, render_with};
 use crate::http::extract::{claims, missing};
 use crate::http::refresh_body::refresh_token;
 use crate::http::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
+use crate::throttle::Attempt;
 use crate::token::claims::{Claims, Verified, scope_names};
 use crate::token::errors::IssueError;
 use crate::token::grant::{Grant, intersect, scope_list};
@@ -40,9 +43,10 @@ impl<E: IntoResponse> IntoGrant for Result<Grant, E> {
     }
 }
 
-/// The extractor `#[login]` inserts: the configuration to sign with.
+/// The extractor `#[login]` inserts: the configuration to sign with, and the client's address
+/// for throttling.
 #[derive(Debug)]
-pub struct Signer(Auth);
+pub struct Signer(Auth, Option<IpAddr>);
 
 impl<S> FromRequestParts<S> for Signer
 where
@@ -50,9 +54,38 @@ where
 {
     type Rejection = core::convert::Infallible;
 
-    async fn from_request_parts(_: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(state.auth()))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let auth = state.auth();
+        let client = client_address(parts, auth.inner.proxy_header.as_ref());
+        Ok(Self(auth, client))
     }
+}
+
+/// Charges a `#[login(throttle = ...)]` attempt before the handler checks the password: a
+/// locked username or address is answered (429) without running the handler.
+pub async fn attempt(signer: &Signer, username: &str) -> Result<Attempt, Response> {
+    signer
+        .0
+        .attempt(username, signer.1)
+        .await
+        .map_err(IntoResponse::into_response)
+}
+
+/// The answer of a throttled `#[login]` handler: as [`login`], and a success clears the
+/// username's counter (a failure was counted before the handler ran).
+pub async fn login_throttled<G: IntoGrant>(
+    signer: &Signer,
+    attempt: Attempt,
+    outcome: G,
+    ceiling: Option<&'static [&'static str]>,
+) -> Response {
+    let outcome = outcome.into_grant();
+    if outcome.is_ok()
+        && let Err(error) = attempt.succeeded().await
+    {
+        return error.into_response();
+    }
+    login(signer, outcome, ceiling)
 }
 
 fn answer(auth: &Auth, grant: &Grant, fresh: bool) -> Response {
@@ -169,6 +202,7 @@ fn renewal(
 /// by [`token_request`] in OAuth 2's error format.
 pub struct TokenRequest {
     auth: Auth,
+    client: Option<IpAddr>,
     form: Result<TokenForm, OAuthError>,
 }
 
@@ -186,8 +220,10 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = request.into_parts();
+        let auth = state.auth();
         Ok(Self {
-            auth: state.auth(),
+            client: client_address(&parts, auth.inner.proxy_header.as_ref()),
+            auth,
             form: token_form(&parts, body).await,
         })
     }
@@ -198,6 +234,7 @@ where
 pub struct TokenContext {
     auth: Auth,
     scope: Option<String>,
+    attempt: Attempt,
 }
 
 /// Starts a `#[token_endpoint]`: a password grant goes to the handler (`Ok`); a refresh grant
@@ -207,15 +244,23 @@ pub async fn token_request(
     request: TokenRequest,
     ceiling: Option<&'static [&'static str]>,
 ) -> Result<(TokenContext, PasswordGrant), Response> {
-    let TokenRequest { auth, form } = request;
+    let TokenRequest { auth, client, form } = request;
     match form.map_err(IntoResponse::into_response)? {
-        TokenForm::Password(password) => Ok((
-            TokenContext {
-                auth,
-                scope: password.scope().map(str::to_owned),
-            },
-            password,
-        )),
+        TokenForm::Password(password) => {
+            // Charged before the handler checks the password.
+            let attempt = auth
+                .attempt(&password.username, client)
+                .await
+                .map_err(|error| oauth_answer(error.into_response()))?;
+            Ok((
+                TokenContext {
+                    auth,
+                    scope: password.scope().map(str::to_owned),
+                    attempt,
+                },
+                password,
+            ))
+        }
         TokenForm::Refresh {
             refresh_token,
             scope,
@@ -265,9 +310,10 @@ fn exceeds(grant: &Grant, requested: &str) -> bool {
 
 /// The answer of a `#[token_endpoint]` handler to a password grant: as `#[login]`, cut to the
 /// ceiling and to the requested `scope` (a scope the grant does not hold is `invalid_scope`),
-/// with `scope` in the answer and errors in OAuth 2's format.
-pub fn token_answer<G: IntoGrant>(
-    context: &TokenContext,
+/// with `scope` in the answer and errors in OAuth 2's format. A success clears the username's
+/// throttling counter.
+pub async fn token_answer<G: IntoGrant>(
+    context: TokenContext,
     outcome: G,
     ceiling: Option<&'static [&'static str]>,
 ) -> Response {
@@ -275,6 +321,9 @@ pub fn token_answer<G: IntoGrant>(
         Ok(grant) => grant,
         Err(response) => return oauth_answer(response),
     };
+    if let Err(error) = context.attempt.succeeded().await {
+        return oauth_answer(error.into_response());
+    }
     grant.clamp_to(ceiling);
     oauth_pair(&context.auth, grant, context.scope.as_deref(), None)
 }

@@ -18,8 +18,8 @@ pub use crate::token::kind::TokenKind;
 pub use crate::token::scope::Registry;
 pub use guard::{ClaimsGuard, Guard, HasAuth, Policy, PolicySpec};
 pub use issue::{
-    IntoGrant, RefreshGuard, Signer, TokenContext, TokenRequest, login, refresh, token_answer,
-    token_request,
+    IntoGrant, RefreshGuard, Signer, TokenContext, TokenRequest, attempt, login, login_throttled,
+    refresh, token_answer, token_request,
 };
 pub use logout::{LogoutGuard, no_content};
 pub use scope_check::{ScopeCheck, ScopeRegistry, check_scope, fallback, scope_index};
@@ -70,6 +70,19 @@ impl crate::token::revocation::Store for NoRevocation {
         _: i64,
         _: i64,
     ) -> crate::revocation::StoreFuture<'a, crate::revocation::Consumed> {
+        Box::pin(std::future::ready(Err(NOTHING)))
+    }
+
+    fn attempt<'a>(
+        &'a self,
+        _: &'a [crate::revocation::Charge<'a>],
+        _: crate::revocation::Limits,
+        _: i64,
+    ) -> crate::revocation::StoreFuture<'a, crate::revocation::Verdict> {
+        Box::pin(std::future::ready(Err(NOTHING)))
+    }
+
+    fn forgive<'a>(&'a self, _: &'a str) -> crate::revocation::StoreFuture<'a, ()> {
         Box::pin(std::future::ready(Err(NOTHING)))
     }
 }

@@ -30,6 +30,9 @@ pub enum AuthErrorKind {
     Issue(IssueError),
     /// The revocation store cannot answer truthfully: 503 with `Retry-After`, never a guess.
     Unavailable,
+    /// Too many login attempts for the username or the client address: 429 with
+    /// `Retry-After` (the seconds until the lock ends).
+    TooManyAttempts(u64),
 }
 
 /// An authentication or authorization failure, answered as RFC 6750 says:
@@ -44,7 +47,8 @@ pub enum AuthErrorKind {
 /// | not fresh | 401 | `Bearer realm="api", error="insufficient_user_authentication", ...` | `fresh_token_required` |
 /// | bad login | 401 | `Bearer realm="api"` | `invalid_credentials` |
 /// | revoked (logout, reuse, version) | 401 | `error="invalid_token", error_description="The token has been revoked"` | `invalid_token` |
-/// | revocation store unreachable or stale | 503 + `Retry-After: 1` | none | `temporarily_unavailable` |
+/// | revocation store unreachable or stale, password verifier saturated | 503 + `Retry-After: 1` | none | `temporarily_unavailable` |
+/// | too many login attempts | 429 + `Retry-After` | none | `too_many_attempts` |
 ///
 /// The JSON body is `{"error": "<code>", "message": "<human text>"}`, or whatever the
 /// [`AuthBuilder::error_body`](crate::AuthBuilder::error_body) hook renders. No answer ever
@@ -117,6 +121,7 @@ impl AuthError {
             AuthErrorKind::InsufficientScope(_) => StatusCode::FORBIDDEN,
             AuthErrorKind::Issue(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AuthErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AuthErrorKind::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -133,6 +138,7 @@ impl AuthError {
             AuthErrorKind::InvalidCredentials => "invalid_credentials",
             AuthErrorKind::Issue(_) => "internal_error",
             AuthErrorKind::Unavailable => "temporarily_unavailable",
+            AuthErrorKind::TooManyAttempts(_) => "too_many_attempts",
         }
     }
 
@@ -148,6 +154,16 @@ impl AuthError {
             AuthErrorKind::InvalidCredentials => "Invalid credentials",
             AuthErrorKind::Issue(_) => "Internal server error",
             AuthErrorKind::Unavailable => "Authentication is temporarily unavailable",
+            AuthErrorKind::TooManyAttempts(_) => "Too many login attempts; try again later",
+        }
+    }
+
+    /// The `Retry-After` seconds of a 429 or 503.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self.kind {
+            AuthErrorKind::Unavailable => Some(1),
+            AuthErrorKind::TooManyAttempts(seconds) => Some(seconds.max(1)),
+            _ => None,
         }
     }
 
@@ -158,7 +174,9 @@ impl AuthError {
             AuthErrorKind::MissingToken | AuthErrorKind::InvalidCredentials => {
                 return Some(format!("Bearer realm=\"{}\"", quoted(realm)));
             }
-            AuthErrorKind::Issue(_) | AuthErrorKind::Unavailable => return None,
+            AuthErrorKind::Issue(_)
+            | AuthErrorKind::Unavailable
+            | AuthErrorKind::TooManyAttempts(_) => return None,
             AuthErrorKind::InvalidRequest(d) => (
                 "invalid_request",
                 format!("error_description=\"{}\"", quoted(d)),
@@ -301,8 +319,8 @@ impl IntoResponse for AuthError {
         if let Some(challenge) = self.challenge().and_then(|c| HeaderValue::try_from(c).ok()) {
             headers.insert(WWW_AUTHENTICATE, challenge);
         }
-        if self.kind == AuthErrorKind::Unavailable {
-            headers.insert(RETRY_AFTER, HeaderValue::from_static("1"));
+        if let Some(seconds) = self.retry_after() {
+            headers.insert(RETRY_AFTER, HeaderValue::from(seconds));
         }
         response.extensions_mut().insert(Raised(self));
         response

@@ -2,6 +2,7 @@
 
 pub(crate) mod authorize;
 pub(crate) mod bearer;
+pub(crate) mod client;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod refresh_body;

@@ -102,6 +102,13 @@ impl From<&AuthError> for OAuthError {
                 code: "server_error",
                 description: "The server could not issue a token",
             },
+            // RFC 6749 has no code for it: `invalid_grant` (what a client shows as "try
+            // again"), with the 429 status and `Retry-After` of HTTP.
+            AuthErrorKind::TooManyAttempts(_) => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "invalid_grant",
+                description: "Too many login attempts; try again later",
+            },
             AuthErrorKind::Unavailable => Self {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 code: "temporarily_unavailable",
@@ -153,7 +160,15 @@ pub(crate) fn no_store(mut response: Response) -> Response {
 /// `Cache-Control: no-store`.
 pub(crate) fn oauth_answer(mut response: Response) -> Response {
     match response.extensions_mut().remove::<Raised>() {
-        Some(Raised(error)) => OAuthError::from(&error).into_response(),
+        Some(Raised(error)) => {
+            let mut answer = OAuthError::from(&error).into_response();
+            if let Some(seconds) = error.retry_after() {
+                answer
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            answer
+        }
         None => no_store(response),
     }
 }

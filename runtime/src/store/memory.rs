@@ -3,11 +3,26 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::token::revocation::{
-    Consumed, Presented, Refusal, Sealed, Store, StoreError, StoreFuture,
+    Charge, Consumed, Limits, Presented, Refusal, Sealed, Store, StoreError, StoreFuture, Verdict,
 };
+use crate::token::throttle::{Counter, charge};
+
+/// The most login-attempt counters a `MemoryStore` keeps (usernames and addresses together);
+/// beyond, the coldest are evicted. About 10 MB at most.
+pub(crate) const THROTTLE_ENTRIES: usize = 100_000;
+
+impl Default for Memory {
+    fn default() -> Self {
+        Self {
+            state: RwLock::default(),
+            attempts: Mutex::new(quick_cache::unsync::Cache::new(THROTTLE_ENTRIES)),
+            any: AtomicBool::new(false),
+        }
+    }
+}
 
 /// Revocations kept in memory: revoked token ids and families, subjects' token versions, and
 /// consumed refresh tokens. Every entry leaves when the token it concerns would have expired
@@ -36,9 +51,11 @@ impl std::fmt::Debug for MemoryStore {
     }
 }
 
-#[derive(Default)]
 struct Memory {
     state: RwLock<State>,
+    /// Login attempts per key: bounded, the coldest entries evicted first (a flood of new
+    /// usernames or addresses cannot grow memory past `THROTTLE_ENTRIES`).
+    attempts: Mutex<quick_cache::unsync::Cache<Box<str>, (Counter, i64)>>,
     /// Whether any revocation (token, family, version) is live: while none is, the check is
     /// one atomic load.
     any: AtomicBool,
@@ -216,6 +233,61 @@ impl Store for MemoryStore {
             }
         }))
     }
+
+    fn attempt<'a>(
+        &'a self,
+        charges: &'a [Charge<'a>],
+        limits: Limits,
+        now: i64,
+    ) -> StoreFuture<'a, Verdict> {
+        ready(self.charge(charges, limits, now))
+    }
+
+    fn forgive<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        let forgotten = self
+            .inner
+            .attempts
+            .lock()
+            .map(|mut attempts| {
+                attempts.remove(key);
+            })
+            .map_err(|_| StoreError("the memory store's lock is poisoned"));
+        ready(forgotten)
+    }
+}
+
+impl MemoryStore {
+    fn charge(
+        &self,
+        charges: &[Charge<'_>],
+        limits: Limits,
+        now: i64,
+    ) -> Result<Verdict, StoreError> {
+        let mut attempts = self
+            .inner
+            .attempts
+            .lock()
+            .map_err(|_| StoreError("the memory store's lock is poisoned"))?;
+        let mut counters: Vec<(Counter, u32)> = charges
+            .iter()
+            .map(|c| {
+                let counter = attempts
+                    .get(c.key)
+                    .filter(|(_, until)| now < *until)
+                    .map_or_else(Counter::default, |(counter, _)| *counter);
+                (counter, c.limit)
+            })
+            .collect();
+        let verdict = {
+            let mut refs: Vec<(&mut Counter, u32)> =
+                counters.iter_mut().map(|(c, l)| (c, *l)).collect();
+            charge(&mut refs, limits, now)
+        };
+        for (c, (counter, _)) in charges.iter().zip(counters) {
+            attempts.insert(c.key.into(), (counter, counter.until(limits)));
+        }
+        Ok(verdict)
+    }
 }
 
 /// Records `key` until `until`, keeping a later end already recorded.
@@ -272,6 +344,31 @@ mod tests {
         assert_eq!(store.check(&token("j", "", v1), 50), Ok(()));
         let v2 = store.bump_version("ann", 300, 200).await.unwrap();
         assert!(v2 > v1);
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_new_usernames_cannot_grow_the_counters_past_the_bound() {
+        let store = MemoryStore::new();
+        let limits = Limits {
+            window: 60,
+            ceiling: 3600,
+        };
+        for i in 0..THROTTLE_ENTRIES + 50_000 {
+            let key = format!("user:flood{i}");
+            store
+                .attempt(
+                    &[Charge {
+                        key: &key,
+                        limit: 5,
+                    }],
+                    limits,
+                    100,
+                )
+                .await
+                .unwrap();
+        }
+        let kept = store.inner.attempts.lock().unwrap().len();
+        assert!(kept <= THROTTLE_ENTRIES, "{kept} counters kept");
     }
 
     #[tokio::test]

@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 
 use super::memory::MemoryStore;
 use crate::token::revocation::{
-    Consumed, Presented, Refusal, Sealed, Store, StoreError, StoreFuture,
+    Charge, Consumed, Limits, Presented, Refusal, Sealed, Store, StoreError, StoreFuture, Verdict,
 };
 use crate::token::verify::now;
 
@@ -221,6 +221,49 @@ end
 return 2
 ";
 
+/// Charges a login attempt to every key (`KEYS`), with the rules of `token/throttle.rs`:
+/// returns 0 when counted, else the seconds until the lock ends. ARGV: now, window, ceiling,
+/// then one limit per key.
+const ATTEMPT: &str = r"
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local ceiling = tonumber(ARGV[3])
+local state = {}
+local retry = 0
+for i, key in ipairs(KEYS) do
+  local v = redis.call('HMGET', key, 'count', 'start', 'lock', 'rounds')
+  local c = { count = tonumber(v[1]) or 0, start = tonumber(v[2]) or 0,
+              lock = tonumber(v[3]) or 0, rounds = tonumber(v[4]) or 0 }
+  local limit = tonumber(ARGV[3 + i])
+  if c.lock > now then
+    retry = math.max(retry, c.lock - now)
+  else
+    if now - c.start >= window then
+      c.count = 0
+      c.start = now
+    end
+    if c.count >= limit then
+      local lock = math.min(window * (2 ^ math.min(c.rounds, 30)), ceiling)
+      if lock < 1 then lock = 1 end
+      c.rounds = c.rounds + 1
+      c.lock = now + lock
+      c.count = 0
+      c.start = now
+      retry = math.max(retry, lock)
+    end
+  end
+  state[i] = c
+end
+for i, key in ipairs(KEYS) do
+  local c = state[i]
+  if retry == 0 then c.count = c.count + 1 end
+  redis.call('HSET', key, 'count', string.format('%d', c.count), 'start', string.format('%d', c.start),
+    'lock', string.format('%d', c.lock), 'rounds', string.format('%d', c.rounds))
+  redis.call('EXPIREAT', key, string.format('%d', math.max(c.start + window, c.lock) + ceiling))
+end
+return retry
+";
+
 fn script(source: &'static str) -> redis::Script {
     redis::Script::new(source)
 }
@@ -306,6 +349,53 @@ impl Store for RedisStore {
                     Consumed::Reused
                 }
             })
+        })
+    }
+
+    fn attempt<'a>(
+        &'a self,
+        charges: &'a [Charge<'a>],
+        limits: Limits,
+        now: i64,
+    ) -> StoreFuture<'a, Verdict> {
+        Box::pin(self.charge(charges, limits, now))
+    }
+
+    fn forgive<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            let mut connection = self.writer().await?;
+            let key = format!("{}:try:{key}", self.shared.prefix);
+            tokio::time::timeout(TIMEOUT, connection.del::<_, ()>(key))
+                .await
+                .map_err(|_| UNREACHABLE)?
+                .map_err(|_| UNREACHABLE)
+        })
+    }
+}
+
+impl RedisStore {
+    async fn charge(
+        &self,
+        charges: &[Charge<'_>],
+        limits: Limits,
+        now: i64,
+    ) -> Result<Verdict, StoreError> {
+        let keys: Vec<String> = charges
+            .iter()
+            .map(|c| format!("{}:try:{}", self.shared.prefix, c.key))
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let mut args = vec![
+            now.to_string(),
+            limits.window.to_string(),
+            limits.ceiling.to_string(),
+        ];
+        args.extend(charges.iter().map(|c| c.limit.to_string()));
+        let retry_after: i64 = self.run(&script(ATTEMPT), &keys, &args).await?;
+        Ok(if retry_after > 0 {
+            Verdict::Locked { retry_after }
+        } else {
+            Verdict::Allowed
         })
     }
 }

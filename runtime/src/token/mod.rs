@@ -1,5 +1,6 @@
-//! The token core: keys, claims, scopes, verification and issuing. It knows nothing of HTTP,
-//! so benches drive it directly and another framework could reuse it.
+//! The token core: keys, claims, scopes, verification and issuing, and the ports to the stores
+//! (revocation, throttling). It knows nothing of HTTP, so benches drive it directly and another
+//! framework could reuse it.
 
 pub(crate) mod claims;
 pub(crate) mod errors;
@@ -11,4 +12,5 @@ pub(crate) mod parse;
 pub(crate) mod revocation;
 pub(crate) mod scope;
 pub(crate) mod sigcache;
+pub(crate) mod throttle;
 pub(crate) mod verify;

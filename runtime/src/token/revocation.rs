@@ -9,6 +9,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
+pub use super::throttle::{Charge, Limits, Verdict};
+
 /// A boxed future of a store operation (the trait is object-safe: `Auth` holds `dyn Store`).
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
@@ -86,4 +88,16 @@ pub trait Store: Sealed + Send + Sync + 'static {
         grace: i64,
         now: i64,
     ) -> StoreFuture<'a, Consumed>;
+
+    /// Charges a login attempt to every counter atomically, before the password is checked:
+    /// of N concurrent attempts, no more pass than the budget allows.
+    fn attempt<'a>(
+        &'a self,
+        charges: &'a [Charge<'a>],
+        limits: Limits,
+        now: i64,
+    ) -> StoreFuture<'a, Verdict>;
+
+    /// Forgets a counter (a successful login clears its username's).
+    fn forgive<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
 }
