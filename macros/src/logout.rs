@@ -74,11 +74,14 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     let answer = match &func.sig.output {
         ReturnType::Default => quote! {
             async move #block.await;
-            ::jwtguard::__private::no_content()
+            ::jwtguard::__private::LogoutGuard::finish(&__jwtguard_logout, ::jwtguard::__private::no_content())
         },
         ReturnType::Type(_, ty) => quote! {
             let __jwtguard_outcome: #ty = async move #block.await;
-            ::jwtguard::__private::IntoResponse::into_response(__jwtguard_outcome)
+            ::jwtguard::__private::LogoutGuard::finish(
+                &__jwtguard_logout,
+                ::jwtguard::__private::IntoResponse::into_response(__jwtguard_outcome),
+            )
         },
     };
     let body = quote! {{

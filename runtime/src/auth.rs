@@ -10,6 +10,7 @@ use jsonwebtoken::jwk::JwkSet;
 
 use http::StatusCode;
 
+use crate::http::cookies::{Cookies, TokenLocation};
 use crate::throttle::Throttle;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::{ConfigError, IssueError, TokenError};
@@ -76,6 +77,10 @@ pub(crate) struct Inner {
     pub(crate) issuer: Issuer,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) throttle: Throttle,
+    /// Cookie mode, when enabled.
+    pub(crate) cookies: Option<Cookies>,
+    /// Where tokens are looked for, in order.
+    pub(crate) locations: Vec<TokenLocation>,
     /// The header a trusted reverse proxy puts the client's address in (never trusted
     /// unless configured).
     pub(crate) proxy_header: Option<http::HeaderName>,
@@ -116,6 +121,8 @@ pub struct AuthBuilder {
     refresh_grace: Duration,
     throttle: Throttle,
     proxy_header: Option<http::HeaderName>,
+    cookies: Option<Cookies>,
+    locations: Option<Vec<TokenLocation>>,
 }
 
 impl fmt::Debug for dyn Store {
@@ -155,6 +162,8 @@ impl Default for AuthBuilder {
             refresh_grace: DEFAULT_REFRESH_GRACE,
             throttle: Throttle::default(),
             proxy_header: None,
+            cookies: None,
+            locations: None,
         }
     }
 }
@@ -309,6 +318,25 @@ impl AuthBuilder {
         self
     }
 
+    /// Cookie mode, for browsers: `#[login]`, `#[refresh]` and the token endpoint also set
+    /// the token cookies and their CSRF cookies, `#[logout]` clears them, the refresh route
+    /// reads the refresh cookie, and a token from a cookie on an unsafe method needs the
+    /// CSRF header. Unless [`token_locations`](Self::token_locations) says otherwise, tokens
+    /// are then looked for in `Authorization: Bearer` first, then in the cookie. See
+    /// [`Cookies`].
+    pub fn cookies(mut self, cookies: Cookies) -> Self {
+        self.cookies = Some(cookies);
+        self
+    }
+
+    /// Where tokens are looked for, in order; **the first location that holds a token
+    /// decides** (a bad token there is refused, never replaced by one from a later location).
+    /// Default: `Authorization: Bearer`, and the cookie in cookie mode.
+    pub fn token_locations(mut self, locations: impl IntoIterator<Item = TokenLocation>) -> Self {
+        self.locations = Some(locations.into_iter().collect());
+        self
+    }
+
     /// Checks every key and builds the configuration.
     pub fn build(self) -> Result<Auth, ConfigError> {
         let mut signing = self.signing.ok_or(ConfigError::MissingKey)?;
@@ -333,6 +361,23 @@ impl AuthBuilder {
             .unwrap_or_else(|| Arc::new(crate::store::memory::MemoryStore::new()));
         let family_ttl = secs(self.family_ttl.unwrap_or(self.refresh_ttl));
         let refresh_grace = secs(self.refresh_grace);
+        let locations = self.locations.unwrap_or_else(|| {
+            let mut default = vec![TokenLocation::Header];
+            if self.cookies.is_some() {
+                default.push(TokenLocation::Cookie);
+            }
+            default
+        });
+        if locations.contains(&TokenLocation::Cookie) && self.cookies.is_none() {
+            return Err(ConfigError::CookiesNotConfigured);
+        }
+        if self.cookies.as_ref().is_some_and(|c| !c.secure) {
+            tracing::warn!("jwtguard: cookies are not Secure (local development over http only)");
+            eprintln!(
+                "warning: jwtguard token cookies are sent without `Secure`: for local \
+                 development over plain http only, never in production"
+            );
+        }
         Ok(Auth {
             inner: Arc::new(Inner {
                 verifier: Verifier {
@@ -351,11 +396,14 @@ impl AuthBuilder {
                     refresh_ttl: self.refresh_ttl,
                     iss: self.issuer,
                     audience: self.audience.into_iter().next(),
+                    csrf: self.cookies.is_some(),
                 },
                 realm: self.realm,
                 error_body: self.error_body,
                 store,
                 throttle: self.throttle,
+                cookies: self.cookies,
+                locations,
                 proxy_header: self.proxy_header,
                 family_ttl,
                 refresh_grace,
@@ -601,6 +649,29 @@ impl Auth {
             family_exp: token.fam_exp.unwrap_or(token.exp),
         };
         self.inner.issuer.pair(grant, false, now, session)
+    }
+
+    /// A renewed access token for `claims`' session (implicit refresh): same subject, scopes
+    /// and extra claims, never fresh, same family, never past its end.
+    pub(crate) fn renew_access(&self, claims: &Claims) -> Result<String, IssueError> {
+        let now = now();
+        let version = self
+            .inner
+            .store
+            .version(claims.sub(), now)
+            .map_err(|_| IssueError::StoreUnavailable)?;
+        let session = Session {
+            version,
+            family: claims.family(),
+            family_exp: claims.verified.fam_exp.unwrap_or(claims.exp()),
+        };
+        self.inner.issuer.token(
+            &Grant::renew(claims),
+            TokenKind::Access,
+            false,
+            now,
+            session,
+        )
     }
 
     /// Consumes a refresh token before its successor is issued (rotation). The first use

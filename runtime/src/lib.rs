@@ -43,8 +43,11 @@ pub use auth::{
     Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_REFRESH_GRACE,
     DEFAULT_REFRESH_TTL, ErrorBody, ErrorParts,
 };
+pub use cookie::SameSite;
 pub use http::bearer::MAX_AUTHORIZATION_LEN;
+pub use http::cookies::{Cookies, TokenLocation};
 pub use http::error::{AuthError, AuthErrorKind};
+pub use http::implicit::implicit_refresh;
 pub use http::token_endpoint::PasswordGrant;
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;

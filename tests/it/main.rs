@@ -1,5 +1,6 @@
 //! Behaviour tests over a real server on 127.0.0.1:0. One binary, one module per part.
 
+mod cookies;
 mod header_fuzz;
 #[deny(warnings, clippy::pedantic)]
 mod hygiene;

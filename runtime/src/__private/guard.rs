@@ -6,9 +6,9 @@ use axum_core::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
 use crate::auth::Auth;
-use crate::http::bearer::bearer;
 use crate::http::error::{AuthError, AuthErrorKind};
 use crate::http::extract::{missing, verified};
+use crate::http::locate::{check_csrf, locate};
 use crate::token::claims::{Claims, Verified};
 use crate::token::kind::TokenKind;
 use crate::token::scope::{Registry, ScopeSet};
@@ -132,14 +132,15 @@ where
         // so only a middleware could have verified the token before; re-verifying then is
         // cheaper than a cache lookup on every request.
         let refuse = |error: AuthError| error.with_auth(&auth).required(spec.scope);
-        let token = bearer(&parts.headers)
+        let found = locate(parts, &auth, spec.kind)
             .map_err(refuse)?
             .ok_or_else(|| refuse(AuthError::new(AuthErrorKind::MissingToken)))?;
-        auth.verify_with(token, spec.kind, spec.registry, |parsed, _| {
-            check(parsed.kind, parsed.fresh, &parsed.scopes, spec)
+        auth.verify_with(found.token, spec.kind, spec.registry, |parsed, _| {
+            check_csrf(parts, &auth, found, &parsed.csrf)?;
+            check(parsed.kind, parsed.fresh, &parsed.scopes, spec).map_err(AuthError::new)
         })
         .map_err(|e| refuse(AuthError::from(e)))?
-        .map_err(|kind| refuse(AuthError::new(kind)))?;
+        .map_err(refuse)?;
         Ok(Self(PhantomData))
     }
 }

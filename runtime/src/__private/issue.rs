@@ -13,12 +13,15 @@ use std::net::IpAddr;
 use crate::http::client::client_address;
 use crate::http::error::{AuthError, render_with};
 use crate::http::extract::{claims, missing};
+use crate::http::locate::{check_csrf, locate};
 use crate::http::refresh_body::refresh_token;
+use crate::http::respond::pair_answer;
 use crate::http::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
 use crate::throttle::Attempt;
 use crate::token::claims::{Claims, Verified, scope_names};
 use crate::token::errors::IssueError;
 use crate::token::grant::{Grant, intersect, scope_list};
+use crate::token::kind::TokenKind;
 use crate::token::scope::covers;
 
 /// What a `#[login]` or `#[refresh]` handler may return.
@@ -90,7 +93,7 @@ pub async fn login_throttled<G: IntoGrant>(
 
 fn answer(auth: &Auth, grant: &Grant, fresh: bool) -> Response {
     match auth.issue_pair(grant, fresh) {
-        Ok(pair) => pair.into_response(),
+        Ok(pair) => pair_answer(auth, pair),
         Err(error) => AuthError::from(error).with_auth(auth).into_response(),
     }
 }
@@ -134,13 +137,27 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
         let (parts, body) = request.into_parts();
-        let token = refresh_token(&parts, body)
+        let sent = refresh_token(&parts, body)
             .await
-            .map_err(|e| e.with_auth(&auth))?
+            .map_err(|e| e.with_auth(&auth))?;
+        // Neither the header nor the body: in cookie mode, the refresh cookie (its CSRF
+        // header checked against the refresh token's own claim).
+        let cookie = match sent {
+            Some(_) => None,
+            None => locate(&parts, &auth, TokenKind::Refresh)
+                .map_err(|e| e.with_auth(&auth))?
+                .filter(|found| found.from_cookie),
+        };
+        let token = sent
+            .as_deref()
+            .or(cookie.map(|found| found.token))
             .ok_or_else(|| missing(&auth))?;
         let token = auth
-            .renewable(&token)
+            .renewable(token)
             .map_err(|e| AuthError::from(e).with_auth(&auth))?;
+        if let Some(found) = cookie {
+            check_csrf(&parts, &auth, found, token.csrf())?;
+        }
         auth.rotate(&token)
             .await
             .map_err(|e| AuthError::from(e).with_auth(&auth))?;
@@ -170,7 +187,7 @@ pub fn refresh<G: IntoGrant>(
     match renewal(&guard.token, grant, ceiling)
         .and_then(|grant| guard.auth.renew_pair(&guard.token, &grant))
     {
-        Ok(pair) => pair.into_response(),
+        Ok(pair) => pair_answer(&guard.auth, pair),
         Err(error) => AuthError::from(error)
             .with_auth(&guard.auth)
             .into_response(),
@@ -359,7 +376,7 @@ fn oauth_pair(
             // RFC 6749 §3.3: a scope is one or more tokens; no scopes, no `scope` member.
             pair.scope = Some(grant.scope_names().collect::<Vec<_>>().join(" "))
                 .filter(|scope| !scope.is_empty());
-            pair.into_response()
+            pair_answer(auth, pair)
         }
         Err(error) => OAuthError::from(&AuthError::from(error)).into_response(),
     }

@@ -35,6 +35,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
+        // A logout from a cookie is an unsafe request: the CSRF check applies (in `verified`).
         let token = verified(parts, &auth, TokenKind::Access, None, false)?
             .ok_or_else(|| missing(&auth))?;
         Ok(Self { auth, token })
@@ -62,6 +63,16 @@ impl LogoutGuard {
                 .with_auth(&self.auth)
                 .into_response()
         })
+    }
+}
+
+impl LogoutGuard {
+    /// The handler's answer, with the token cookies cleared in cookie mode.
+    pub fn finish(&self, mut response: Response) -> Response {
+        if let Some(cookies) = &self.auth.inner.cookies {
+            cookies.clear(response.headers_mut());
+        }
+        response
     }
 }
 

@@ -33,6 +33,8 @@ pub enum AuthErrorKind {
     /// Too many login attempts for the username or the client address: 429 with
     /// `Retry-After` (the seconds until the lock ends).
     TooManyAttempts(u64),
+    /// A token from a cookie on an unsafe method without the right CSRF header: 403.
+    Csrf(&'static str),
 }
 
 /// An authentication or authorization failure, answered as RFC 6750 says:
@@ -49,6 +51,7 @@ pub enum AuthErrorKind {
 /// | revoked (logout, reuse, version) | 401 | `error="invalid_token", error_description="The token has been revoked"` | `invalid_token` |
 /// | revocation store unreachable or stale, password verifier saturated | 503 + `Retry-After: 1` | none | `temporarily_unavailable` |
 /// | too many login attempts | 429 + `Retry-After` | none | `too_many_attempts` |
+/// | cookie token on an unsafe method, CSRF header missing or wrong | 403 | none | `csrf_failed` |
 ///
 /// The JSON body is `{"error": "<code>", "message": "<human text>"}`, or whatever the
 /// [`AuthBuilder::error_body`](crate::AuthBuilder::error_body) hook renders. No answer ever
@@ -118,7 +121,7 @@ impl AuthError {
     pub fn status(&self) -> StatusCode {
         match self.kind {
             AuthErrorKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AuthErrorKind::InsufficientScope(_) => StatusCode::FORBIDDEN,
+            AuthErrorKind::InsufficientScope(_) | AuthErrorKind::Csrf(_) => StatusCode::FORBIDDEN,
             AuthErrorKind::Issue(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AuthErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AuthErrorKind::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -139,6 +142,7 @@ impl AuthError {
             AuthErrorKind::Issue(_) => "internal_error",
             AuthErrorKind::Unavailable => "temporarily_unavailable",
             AuthErrorKind::TooManyAttempts(_) => "too_many_attempts",
+            AuthErrorKind::Csrf(_) => "csrf_failed",
         }
     }
 
@@ -155,6 +159,7 @@ impl AuthError {
             AuthErrorKind::Issue(_) => "Internal server error",
             AuthErrorKind::Unavailable => "Authentication is temporarily unavailable",
             AuthErrorKind::TooManyAttempts(_) => "Too many login attempts; try again later",
+            AuthErrorKind::Csrf(_) => "CSRF token missing or invalid",
         }
     }
 
@@ -176,7 +181,8 @@ impl AuthError {
             }
             AuthErrorKind::Issue(_)
             | AuthErrorKind::Unavailable
-            | AuthErrorKind::TooManyAttempts(_) => return None,
+            | AuthErrorKind::TooManyAttempts(_)
+            | AuthErrorKind::Csrf(_) => return None,
             AuthErrorKind::InvalidRequest(d) => (
                 "invalid_request",
                 format!("error_description=\"{}\"", quoted(d)),

@@ -4,8 +4,8 @@ use axum_core::extract::{FromRef, FromRequestParts, OptionalFromRequestParts};
 use http::request::Parts;
 use serde::de::DeserializeOwned;
 
-use super::bearer::bearer;
 use super::error::AuthError;
+use super::locate::{check_csrf, locate};
 use crate::auth::Auth;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::TokenError;
@@ -42,12 +42,13 @@ pub(crate) fn verified(
         }
         return Ok(Some(cached.token.clone()));
     }
-    let Some(token) = bearer(&parts.headers).map_err(|e| e.with_auth(auth))? else {
+    let Some(found) = locate(parts, auth, kind).map_err(|e| e.with_auth(auth))? else {
         return Ok(None);
     };
     let verified = auth
-        .verified(token, kind, registry)
+        .verified(found.token, kind, registry)
         .map_err(|e| AuthError::from(e).with_auth(auth))?;
+    check_csrf(parts, auth, found, verified.csrf())?;
     if share {
         parts.extensions.insert(Cached {
             origin: auth.origin(),

@@ -3,8 +3,11 @@
 pub(crate) mod authorize;
 pub(crate) mod bearer;
 pub(crate) mod client;
+pub(crate) mod cookies;
 pub(crate) mod error;
 pub(crate) mod extract;
+pub(crate) mod implicit;
+pub(crate) mod locate;
 pub(crate) mod refresh_body;
 pub(crate) mod respond;
 pub(crate) mod token_endpoint;

@@ -4,7 +4,9 @@ use axum_core::response::{IntoResponse, Response};
 use http::HeaderValue;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 
+use crate::auth::Auth;
 use crate::token::issue::TokenResponse;
+use crate::token::kind::TokenKind;
 
 impl IntoResponse for TokenResponse {
     /// 200 with the JSON pair and `Cache-Control: no-store` (RFC 6749 §5.1): tokens must
@@ -18,4 +20,21 @@ impl IntoResponse for TokenResponse {
         headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
         response
     }
+}
+
+/// A token pair as the answer of a login or refresh endpoint: the JSON, and in cookie mode the
+/// token cookies and their CSRF cookies.
+pub(crate) fn pair_answer(auth: &Auth, pair: TokenResponse) -> Response {
+    let cookies = auth.inner.cookies.as_ref().map(|cookies| {
+        let mut headers = http::HeaderMap::new();
+        let now = crate::token::verify::now();
+        cookies.set(&mut headers, TokenKind::Access, &pair.access_token, now);
+        cookies.set(&mut headers, TokenKind::Refresh, &pair.refresh_token, now);
+        headers
+    });
+    let mut response = pair.into_response();
+    if let Some(cookies) = cookies {
+        response.headers_mut().extend(cookies);
+    }
+    response
 }

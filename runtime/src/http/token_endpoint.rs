@@ -95,7 +95,9 @@ impl From<&AuthError> for OAuthError {
                 grant("The refresh token is invalid")
             }
             AuthErrorKind::NotFresh => grant("A fresh login is required"),
-            AuthErrorKind::InvalidRequest(description) => Self::request(description),
+            AuthErrorKind::InvalidRequest(description) | AuthErrorKind::Csrf(description) => {
+                Self::request(description)
+            }
             AuthErrorKind::InsufficientScope(_) => Self::scope(),
             AuthErrorKind::Issue(_) => Self {
                 status: StatusCode::INTERNAL_SERVER_ERROR,

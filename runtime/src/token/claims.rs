@@ -23,6 +23,7 @@ pub(crate) struct Verified {
     sub: Range<usize>,
     jti: Range<usize>,
     fam: Range<usize>,
+    csrf: Range<usize>,
     pub(crate) ver: u64,
     pub(crate) fam_exp: Option<i64>,
     pub(crate) iat: i64,
@@ -44,21 +45,22 @@ impl Verified {
     /// The verified token from its parsed payload and the payload's JSON text; `registry` is
     /// the fingerprint of the registry `parsed.scopes` indexes into (0: none).
     pub(crate) fn new(parsed: Payload<'_>, json: &[u8], registry: u64) -> Self {
-        // An absent family is the empty range.
-        let fam_in = |json: &[u8]| {
-            if parsed.fam.is_empty() {
+        // An absent family or CSRF value is the empty range.
+        let optional = |json: &[u8], text: &str| {
+            if text.is_empty() {
                 Some(0..0)
             } else {
-                within(json, &parsed.fam)
+                within(json, text)
             }
         };
-        let (buf, sub, jti, fam) = if let (Some(sub), Some(jti), Some(fam)) = (
+        let (buf, sub, jti, fam, csrf) = if let (Some(sub), Some(jti), Some(fam), Some(csrf)) = (
             within(json, &parsed.sub),
             within(json, &parsed.jti),
-            fam_in(json),
+            optional(json, &parsed.fam),
+            optional(json, &parsed.csrf),
         ) {
             // The usual case: all borrow from the payload, one copy of it is all it takes.
-            (Arc::from(json), sub, jti, fam)
+            (Arc::from(json), sub, jti, fam, csrf)
         } else {
             let mut buf = json.to_vec();
             let mut append = |text: &str| {
@@ -68,8 +70,9 @@ impl Verified {
             };
             let sub = within(json, &parsed.sub).unwrap_or_else(|| append(&parsed.sub));
             let jti = within(json, &parsed.jti).unwrap_or_else(|| append(&parsed.jti));
-            let fam = fam_in(json).unwrap_or_else(|| append(&parsed.fam));
-            (Arc::from(buf), sub, jti, fam)
+            let fam = optional(json, &parsed.fam).unwrap_or_else(|| append(&parsed.fam));
+            let csrf = optional(json, &parsed.csrf).unwrap_or_else(|| append(&parsed.csrf));
+            (Arc::from(buf), sub, jti, fam, csrf)
         };
         Self {
             buf,
@@ -77,6 +80,7 @@ impl Verified {
             sub,
             jti,
             fam,
+            csrf,
             ver: parsed.ver,
             fam_exp: parsed.fam_exp,
             iat: parsed.iat,
@@ -101,6 +105,11 @@ impl Verified {
     /// The refresh family (empty for a token issued without one).
     pub(crate) fn fam(&self) -> &str {
         text(&self.buf, &self.fam)
+    }
+
+    /// The CSRF double-submit value (empty for a token issued without one).
+    pub(crate) fn csrf(&self) -> &str {
+        text(&self.buf, &self.csrf)
     }
 
     pub(crate) fn payload(&self) -> &[u8] {

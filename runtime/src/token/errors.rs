@@ -167,6 +167,11 @@ pub enum ConfigError {
         "two verification keys have the same kid {0:?}: every key needs its own kid (at most one may have none)"
     )]
     DuplicateKid(Option<String>),
+    /// `TokenLocation::Cookie` without cookie mode.
+    #[error(
+        "token_locations names the cookie, but cookie mode is off: call AuthBuilder::cookies(Cookies::default())"
+    )]
+    CookiesNotConfigured,
     /// The revocation store named by the configuration cannot be used.
     #[error("the revocation store cannot be used: {0}")]
     Store(&'static str),

@@ -64,6 +64,8 @@ pub(crate) struct Issuer {
     pub(crate) refresh_ttl: Duration,
     pub(crate) iss: Option<String>,
     pub(crate) audience: Option<String>,
+    /// Cookie mode: every token carries a `csrf` claim.
+    pub(crate) csrf: bool,
 }
 
 #[derive(Serialize)]
@@ -83,8 +85,9 @@ struct Payload<'a> {
     aud: Option<&'a str>,
     ver: u64,
     fam: &'a str,
+    fam_exp: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
-    fam_exp: Option<i64>,
+    csrf: Option<&'a str>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     extra: Option<&'a Map<String, Value>>,
 }
@@ -211,6 +214,13 @@ impl Issuer {
         };
         // No token outlives its family: a session cannot be extended forever by refreshing.
         let exp = now.saturating_add(secs(ttl)).min(session.family_exp);
+        // Cookie mode: a random double-submit value per token, bound to it by the signature.
+        let csrf = if self.csrf {
+            let [value] = jtis()?;
+            Some(value)
+        } else {
+            None
+        };
         if ttl.as_secs() == 0 || exp > MAX_NUMERIC_DATE {
             return Err(IssueError::Lifetime);
         }
@@ -230,7 +240,8 @@ impl Issuer {
             aud: grant.audience.as_deref().or(self.audience.as_deref()),
             ver: session.version,
             fam: session.family,
-            fam_exp: (kind == TokenKind::Refresh).then_some(session.family_exp),
+            fam_exp: session.family_exp,
+            csrf: csrf.as_deref(),
             extra,
         };
         let json = serde_json::to_vec(&payload).map_err(|_| IssueError::Serialize)?;

@@ -63,8 +63,10 @@ pub(crate) struct Payload<'a> {
     pub(crate) ver: u64,
     /// `fam`: the refresh family (empty when absent).
     pub(crate) fam: Cow<'a, str>,
-    /// `fam_exp`: when the family ends (refresh tokens).
+    /// `fam_exp`: when the family ends.
     pub(crate) fam_exp: Option<i64>,
+    /// `csrf`: the double-submit value of a token issued for a cookie (empty when absent).
+    pub(crate) csrf: Cow<'a, str>,
 }
 
 pub(crate) fn payload<'a>(
@@ -109,6 +111,7 @@ enum Field<'de> {
     Ver,
     Fam,
     FamExp,
+    Csrf,
     Other(Cow<'de, str>),
 }
 
@@ -147,6 +150,7 @@ impl Field<'_> {
             "ver" => Field::Ver,
             "fam" => Field::Fam,
             "fam_exp" => Field::FamExp,
+            "csrf" => Field::Csrf,
             _ => return None,
         })
     }
@@ -180,6 +184,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
         let (mut sub, mut jti, mut iat, mut exp, mut nbf, mut kind) =
             (None, None, None, None, None, None);
         let (mut ver, mut fam, mut fam_exp) = (0, Cow::Borrowed(""), None);
+        let mut csrf = Cow::Borrowed("");
         let mut fresh = false;
         let mut aud_ok = false;
         let mut scopes = ScopeSet::with_capacity(self.expect.registry.map_or(0, Registry::len));
@@ -252,6 +257,10 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
                     duplicate(&mut seen, 1 << 12)?;
                     fam_exp = Some(map.next_value::<NumericDate>()?.earlier());
                 }
+                Field::Csrf => {
+                    duplicate(&mut seen, 1 << 13)?;
+                    csrf = map.next_value::<CowStr<'de>>()?.0;
+                }
                 Field::Other(name) => {
                     // Unregistered members are the user's own claims: a duplicate would be
                     // read differently by different consumers, so it is refused too. No
@@ -291,6 +300,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
             ver,
             fam,
             fam_exp,
+            csrf,
         })
     }
 }

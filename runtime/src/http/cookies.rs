@@ -1,0 +1,250 @@
+//! Where tokens travel, and cookie mode for browsers. Access and refresh tokens in `HttpOnly`
+//! cookies (out of reach of scripts, so of XSS), and readable CSRF cookies holding each token's
+//! `csrf` claim for the double submit (see `csrf.rs`). Cookies are written and parsed by the
+//! `cookie` crate, never by hand.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use cookie::{Cookie, SameSite};
+use http::header::{COOKIE, SET_COOKIE};
+use http::request::Parts;
+use http::{HeaderMap, HeaderValue, Method};
+
+use crate::token::kind::TokenKind;
+
+/// A place a token may travel ([`AuthBuilder::token_locations`](crate::AuthBuilder::token_locations)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenLocation {
+    /// `Authorization: Bearer` (RFC 6750 §2.1). The default.
+    Header,
+    /// The access (or refresh) token cookie of cookie mode
+    /// ([`AuthBuilder::cookies`](crate::AuthBuilder::cookies)); unsafe methods then need the
+    /// CSRF header.
+    Cookie,
+    /// A query parameter of this name (RFC 6750 §2.3), for access tokens only. A last resort:
+    /// URLs end up in logs, histories and `Referer` headers.
+    Query(String),
+}
+
+/// Cookie mode's settings ([`AuthBuilder::cookies`](crate::AuthBuilder::cookies)). The
+/// defaults are AuthX's names and the safe attributes:
+///
+/// | cookie | default name | attributes |
+/// |---|---|---|
+/// | access token | `access_token_cookie` | `HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=<access lifetime>` |
+/// | refresh token | `refresh_token_cookie` | `HttpOnly; Secure; SameSite=Lax; Path=/refresh; Max-Age=<refresh lifetime>` |
+/// | CSRF of the access token | `csrf_access_token` | readable; `Secure; SameSite=Lax; Path=/; Max-Age=<access lifetime>` |
+/// | CSRF of the refresh token | `csrf_refresh_token` | readable; `Secure; SameSite=Lax; Path=/; Max-Age=<refresh lifetime>` |
+///
+/// ```
+/// use jwtguard::{Auth, Cookies};
+/// let auth = Auth::builder()
+///     .secret("a-secret-of-at-least-32-bytes-long!!")
+///     .cookies(Cookies::default().refresh_path("/auth/refresh"))
+///     .build()?;
+/// # Ok::<(), jwtguard::ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Cookies {
+    pub(crate) access: String,
+    pub(crate) refresh: String,
+    pub(crate) csrf_access: String,
+    pub(crate) csrf_refresh: String,
+    pub(crate) secure: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) refresh_path: String,
+    pub(crate) csrf_header: http::HeaderName,
+    pub(crate) csrf_methods: Vec<Method>,
+    pub(crate) implicit_refresh: Option<Duration>,
+    pub(crate) implicit_excluded: Vec<String>,
+}
+
+impl Default for Cookies {
+    fn default() -> Self {
+        Self {
+            access: "access_token_cookie".into(),
+            refresh: "refresh_token_cookie".into(),
+            csrf_access: "csrf_access_token".into(),
+            csrf_refresh: "csrf_refresh_token".into(),
+            secure: true,
+            same_site: SameSite::Lax,
+            refresh_path: "/refresh".into(),
+            csrf_header: http::HeaderName::from_static("x-csrf-token"),
+            csrf_methods: vec![Method::POST, Method::PUT, Method::PATCH, Method::DELETE],
+            implicit_refresh: None,
+            implicit_excluded: Vec::new(),
+        }
+    }
+}
+
+impl Cookies {
+    /// The names of the access, refresh and two CSRF cookies.
+    pub fn names(
+        mut self,
+        access: impl Into<String>,
+        refresh: impl Into<String>,
+        csrf_access: impl Into<String>,
+        csrf_refresh: impl Into<String>,
+    ) -> Self {
+        self.access = access.into();
+        self.refresh = refresh.into();
+        self.csrf_access = csrf_access.into();
+        self.csrf_refresh = csrf_refresh.into();
+        self
+    }
+
+    /// Prefixes the names with `__Host-` (access and CSRF cookies: `Secure`, `Path=/`, no
+    /// `Domain`, so no subdomain can set or shadow them) and `__Secure-` (the refresh cookie,
+    /// whose path is limited to the refresh route).
+    pub fn host_prefix(mut self) -> Self {
+        for name in [
+            &mut self.access,
+            &mut self.csrf_access,
+            &mut self.csrf_refresh,
+        ] {
+            *name = format!("__Host-{name}");
+        }
+        self.refresh = format!("__Secure-{}", self.refresh);
+        self.secure = true;
+        self
+    }
+
+    /// Drops `Secure`, for local development over plain `http://` only: browsers do not send
+    /// `Secure` cookies over HTTP. `Auth::build` warns about it.
+    pub fn insecure_for_local_development(mut self) -> Self {
+        self.secure = false;
+        self
+    }
+
+    /// `SameSite` (default `Lax`).
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// The path of the refresh route: the refresh cookie is sent there only (default
+    /// `/refresh`).
+    pub fn refresh_path(mut self, path: impl Into<String>) -> Self {
+        self.refresh_path = path.into();
+        self
+    }
+
+    /// The header carrying the CSRF value (default `X-CSRF-Token`). An invalid name is ignored.
+    pub fn csrf_header(mut self, name: &str) -> Self {
+        if let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) {
+            self.csrf_header = name;
+        }
+        self
+    }
+
+    /// The methods that need the CSRF header when the token comes from a cookie (default
+    /// POST, PUT, PATCH, DELETE).
+    pub fn csrf_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
+        self.csrf_methods = methods.into_iter().collect();
+        self
+    }
+
+    /// Implicit refresh (AuthX's): with [`implicit_refresh`](crate::implicit_refresh) as a
+    /// middleware, an answer to a request whose access cookie expires within `window` carries
+    /// a renewed access cookie. Routes whose path starts with one of `excluded` are left alone
+    /// (the logout route, say).
+    pub fn implicit_refresh(
+        mut self,
+        window: Duration,
+        excluded: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.implicit_refresh = Some(window);
+        self.implicit_excluded = excluded.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The token cookie of `kind` in the request, if any.
+    pub(crate) fn token<'p>(&self, parts: &'p Parts, kind: TokenKind) -> Option<&'p str> {
+        let name = match kind {
+            TokenKind::Access => &self.access,
+            TokenKind::Refresh => &self.refresh,
+        };
+        find(&parts.headers, name)
+    }
+
+    fn cookie<'c>(&self, name: &'c str, value: String, path: &'c str, max_age: i64) -> Cookie<'c> {
+        Cookie::build((name, value))
+            .path(path)
+            .secure(self.secure)
+            .same_site(self.same_site)
+            .max_age(cookie::time::Duration::seconds(max_age.max(0)))
+            .build()
+    }
+
+    /// The `Set-Cookie`s of a token: the token itself (`HttpOnly`) and its readable CSRF
+    /// value, living as long as the token.
+    pub(crate) fn set(&self, headers: &mut HeaderMap, kind: TokenKind, token: &str, now: i64) {
+        let Some((exp, csrf)) = exp_and_csrf(token) else {
+            return;
+        };
+        let (name, csrf_name, path) = match kind {
+            TokenKind::Access => (&self.access, &self.csrf_access, "/"),
+            TokenKind::Refresh => (
+                &self.refresh,
+                &self.csrf_refresh,
+                self.refresh_path.as_str(),
+            ),
+        };
+        let mut token_cookie = self.cookie(name, token.to_owned(), path, exp - now);
+        token_cookie.set_http_only(true);
+        append(headers, &token_cookie);
+        append(headers, &self.cookie(csrf_name, csrf, "/", exp - now));
+    }
+
+    /// `Set-Cookie`s that remove all four cookies (logout).
+    pub(crate) fn clear(&self, headers: &mut HeaderMap) {
+        for (name, path) in [
+            (&self.access, "/"),
+            (&self.refresh, self.refresh_path.as_str()),
+            (&self.csrf_access, "/"),
+            (&self.csrf_refresh, "/"),
+        ] {
+            let mut removal = self.cookie(name, String::new(), path, 0);
+            removal.make_removal();
+            append(headers, &removal);
+        }
+    }
+}
+
+fn append(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
+    if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+        headers.append(SET_COOKIE, value);
+    }
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers.
+pub(crate) fn find<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == name)
+        .and_then(|cookie| cookie.value_raw())
+        .filter(|value| !value.is_empty())
+}
+
+/// The `exp` and `csrf` claims of a token this application just signed (no verification
+/// needed: it is ours).
+fn exp_and_csrf(token: &str) -> Option<(i64, String)> {
+    #[derive(serde::Deserialize)]
+    struct Claims {
+        exp: i64,
+        #[serde(default)]
+        csrf: String,
+    }
+    let payload = token.split('.').nth(1)?;
+    let json = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    serde_json::from_slice::<Claims>(&json)
+        .ok()
+        .map(|c| (c.exp, c.csrf))
+}

@@ -1,0 +1,71 @@
+//! Implicit refresh (AuthX's), as an axum middleware: an answer to a request whose access
+//! cookie is about to expire carries a renewed one.
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum_core::response::Response;
+
+use super::cookies::find;
+use crate::auth::Auth;
+use crate::token::kind::TokenKind;
+use crate::token::verify::now;
+
+/// Renews the access cookie of a request when it expires within the window set with
+/// [`Cookies::implicit_refresh`](crate::Cookies::implicit_refresh):
+///
+/// ```
+/// use axum::{middleware, routing::get, Router};
+/// use std::time::Duration;
+/// use jwtguard::{implicit_refresh, Auth, Cookies};
+///
+/// let auth = Auth::builder()
+///     .secret("a-secret-of-at-least-32-bytes-long!!")
+///     .cookies(Cookies::default().implicit_refresh(Duration::from_secs(120), ["/logout"]))
+///     .build()?;
+/// let app: Router = Router::new()
+///     .route("/", get(|| async { "home" }))
+///     .layer(middleware::from_fn_with_state(auth.clone(), implicit_refresh))
+///     .with_state(auth);
+/// # Ok::<(), jwtguard::ConfigError>(())
+/// ```
+///
+/// The renewed token is what `#[refresh]` would issue for the access token's session, as an
+/// access token only: same subject, scopes and extra claims, **never fresh**, in the same
+/// refresh family and never past its end. It is decided after the handler ran, with the
+/// token verified again: a token revoked meanwhile (the request was a logout) or already
+/// expired is never renewed, nor is one outside the window, or on an excluded route. The
+/// request itself is not changed: the handler saw the old token.
+pub async fn implicit_refresh(State(auth): State<Auth>, request: Request, next: Next) -> Response {
+    let Some((cookies, window)) = auth
+        .inner
+        .cookies
+        .as_ref()
+        .and_then(|cookies| cookies.implicit_refresh.map(|window| (cookies, window)))
+    else {
+        return next.run(request).await;
+    };
+    let path = request.uri().path();
+    let excluded = cookies
+        .implicit_excluded
+        .iter()
+        .any(|prefix| path.starts_with(prefix.as_str()));
+    let token = (!excluded)
+        .then(|| find(request.headers(), &cookies.access).map(str::to_owned))
+        .flatten();
+    let mut response = next.run(request).await;
+    let Some(token) = token else {
+        return response;
+    };
+    let Ok(claims) = auth.verify(&token) else {
+        return response;
+    };
+    let now = now();
+    let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+    if claims.exp().saturating_sub(now) > window {
+        return response;
+    }
+    if let Ok(renewed) = auth.renew_access(&claims) {
+        cookies.set(response.headers_mut(), TokenKind::Access, &renewed, now);
+    }
+    response
+}
