@@ -4,17 +4,18 @@
 use proc_macro2::{Span, TokenStream};
 use syn::meta::ParseNestedMeta;
 
+use crate::crate_path::{self, CratePath};
 use crate::errors::Errors;
 use crate::scope_name::{ScopeName, parse_list};
 
 /// The arguments an attribute accepts.
 #[derive(Clone, Copy)]
 pub(crate) enum Accepts {
-    /// `scopes`, `any`, `fresh`, `refresh`.
+    /// `scopes`, `any`, `fresh`, `refresh`, `crate`.
     Protected,
-    /// `scopes` only: the ceiling of `#[refresh]` / `#[token_endpoint]`.
+    /// `scopes` (the ceiling of `#[refresh]` / `#[token_endpoint]`) and `crate`.
     Ceiling,
-    /// `scopes` and `throttle = <username expression>`: `#[login]`.
+    /// `scopes`, `throttle = <username expression>` and `crate`: `#[login]`.
     Login,
 }
 
@@ -27,6 +28,9 @@ pub(crate) struct Args {
     /// `#[login(throttle = form.username)]`: the attempted username, an expression over the
     /// handler's parameters.
     pub(crate) throttle: Option<syn::Expr>,
+    /// `crate = path`, or `::jwtguard`.
+    pub(crate) jwtguard: CratePath,
+    jwtguard_given: bool,
 }
 
 impl Args {
@@ -44,9 +48,9 @@ pub(crate) fn parse(
 ) -> Args {
     let mut args = Args::default();
     let valid = match accepts {
-        Accepts::Protected => "`scopes`, `any`, `fresh` or `refresh`",
-        Accepts::Ceiling => "`scopes`",
-        Accepts::Login => "`scopes` or `throttle`",
+        Accepts::Protected => "`scopes`, `any`, `fresh`, `refresh` or `crate`",
+        Accepts::Ceiling => "`scopes` or `crate`",
+        Accepts::Login => "`scopes`, `throttle` or `crate`",
     };
     let parser = syn::meta::parser(|meta| {
         let key = meta
@@ -83,6 +87,7 @@ pub(crate) fn parse(
                     args.throttle = Some(username);
                 }
             }
+            ("crate", _) => parse_crate(&meta, attribute, &mut args, errors)?,
             ("fresh" | "refresh", Accepts::Protected) => {
                 if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
                     errors.push(meta.error(format!(
@@ -127,6 +132,30 @@ pub(crate) fn parse(
         );
     }
     args
+}
+
+/// `crate = path`: where the expansion finds jwtguard (see `crate_path.rs`).
+fn parse_crate(
+    meta: &ParseNestedMeta<'_>,
+    attribute: &str,
+    args: &mut Args,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let place = format!("`#[{attribute}]`");
+    if !meta.input.peek(syn::Token![=]) {
+        errors.push(meta.error(crate_path::missing_value(&place)));
+        skip_value(meta)?;
+    } else if args.jwtguard_given {
+        errors.push(meta.error(format!("duplicate argument `crate` in {place}")));
+        skip_value(meta)?;
+    } else {
+        args.jwtguard_given = true;
+        match crate_path::parse_value(meta.value()?, &place) {
+            Ok(path) => args.jwtguard = path,
+            Err(error) => errors.push(error),
+        }
+    }
+    Ok(())
 }
 
 /// Consumes `= value` or `(...)` after a key so parsing can go on to the next argument.

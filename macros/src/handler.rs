@@ -84,7 +84,7 @@ pub(crate) fn check_signature(func: &ItemFn, name: &str, errors: &mut Errors) {
     if let Some(FnArg::Receiver(receiver)) = sig.inputs.first() {
         errors.push(syn::Error::new_spanned(
             receiver,
-            format!("`#[{name}]` handlers are free functions, not methods: remove `self`"),
+            format!("`#[{name}]` handlers take no `self`: remove it (an associated function without `self` is a handler, routed as `Type::handler`)"),
         ));
     }
 }

@@ -26,17 +26,22 @@ pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<T
     // Reported with the others above; `?` only unwraps what cannot fail here.
     let ret = ret?;
 
-    let checks = registry::checks(args.all_names(), "login");
+    let jwtguard = &args.jwtguard;
+    let checks = registry::checks(args.all_names(), "login", jwtguard);
     let ceiling = registry::ceiling(args.scopes.as_ref());
     let block = &func.block;
     // Spanned on the return type, so a type that is not a grant is reported there.
+    let runtime = jwtguard.spanned(ret.span());
+    // The checks are items inside the body rather than beside the function, which may sit in
+    // an `impl` block.
     let body = if let Some(username) = &args.throttle {
         // Charged before the body (and its password check) runs; the username expression is
         // borrowed only until then.
-        let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::login_throttled(&__jwtguard_signer, __jwtguard_attempt, __jwtguard_outcome, #ceiling).await);
+        let answer = quote_spanned!(ret.span()=> #runtime::__private::login_throttled(&__jwtguard_signer, __jwtguard_attempt, __jwtguard_outcome, #ceiling).await);
         quote! {{
+            #checks
             let __jwtguard_attempt =
-                match ::jwtguard::__private::attempt(&__jwtguard_signer, ::core::convert::AsRef::<str>::as_ref(&#username)).await {
+                match #jwtguard::__private::attempt(&__jwtguard_signer, ::core::convert::AsRef::<str>::as_ref(&#username)).await {
                     ::core::result::Result::Ok(attempt) => attempt,
                     ::core::result::Result::Err(response) => return response,
                 };
@@ -44,19 +49,20 @@ pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<T
             #answer
         }}
     } else {
-        let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::login(&__jwtguard_signer, __jwtguard_outcome, #ceiling));
+        let answer = quote_spanned!(ret.span()=> #runtime::__private::login(&__jwtguard_signer, __jwtguard_outcome, #ceiling));
         quote! {{
+            #checks
             let __jwtguard_outcome: #ret = async move #block.await;
             #answer
         }}
     };
     func.sig.inputs.insert(
         0,
-        syn::parse_quote!(__jwtguard_signer: ::jwtguard::__private::Signer),
+        syn::parse_quote!(__jwtguard_signer: #jwtguard::__private::Signer),
     );
-    func.sig.output = syn::parse_quote!(-> ::jwtguard::__private::Response);
+    func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Response);
     *func.block = syn::parse2(body)?;
-    Ok(quote!(#checks #func))
+    Ok(quote!(#func))
 }
 
 pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
@@ -82,15 +88,18 @@ pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result
     let ret = ret?;
 
     // `Claims` parameters are the refresh token's: they are bound from the guard, which has to
-    // be the last parameter because it may read the body (`{"refresh_token": "..."}`).
+    // be the last parameter because it may read the body (`{"refresh_token": "..."}`). A
+    // parameter's attributes (such as `#[allow(unused_variables)]`) go on its binding.
+    let jwtguard = &args.jwtguard;
     let mut bindings = Vec::new();
     let inputs = std::mem::take(&mut func.sig.inputs);
     for input in inputs {
         match input {
             FnArg::Typed(typed) if is_claims(&typed.ty) => {
-                let (pat, ty) = (&typed.pat, &typed.ty);
+                let (attrs, pat, ty) = (&typed.attrs, &typed.pat, &typed.ty);
                 bindings.push(quote! {
-                    let #pat: #ty = match ::jwtguard::__private::RefreshGuard::claims(&__jwtguard_refresh) {
+                    #(#attrs)*
+                    let #pat: #ty = match #jwtguard::__private::RefreshGuard::claims(&__jwtguard_refresh) {
                         ::core::result::Result::Ok(claims) => claims,
                         ::core::result::Result::Err(response) => return response,
                     };
@@ -101,18 +110,20 @@ pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result
     }
     func.sig
         .inputs
-        .push(syn::parse_quote!(__jwtguard_refresh: ::jwtguard::__private::RefreshGuard));
+        .push(syn::parse_quote!(__jwtguard_refresh: #jwtguard::__private::RefreshGuard));
 
-    let checks = registry::checks(args.all_names(), "refresh");
+    let checks = registry::checks(args.all_names(), "refresh", jwtguard);
     let ceiling = registry::ceiling(args.scopes.as_ref());
     let block = &func.block;
-    let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::refresh(&__jwtguard_refresh, __jwtguard_outcome, #ceiling));
+    let runtime = jwtguard.spanned(ret.span());
+    let answer = quote_spanned!(ret.span()=> #runtime::__private::refresh(&__jwtguard_refresh, __jwtguard_outcome, #ceiling).await);
     let body = quote! {{
+        #checks
         #(#bindings)*
         let __jwtguard_outcome: #ret = async move #block.await;
         #answer
     }};
-    func.sig.output = syn::parse_quote!(-> ::jwtguard::__private::Response);
+    func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Response);
     *func.block = syn::parse2(body)?;
-    Ok(quote!(#checks #func))
+    Ok(quote!(#func))
 }

@@ -3,6 +3,7 @@
 //! work. Use them through the `jwtguard` crate, which documents them.
 
 mod args;
+mod crate_path;
 mod errors;
 mod handler;
 mod issue;

@@ -1,13 +1,16 @@
 //! `#[protected]`: a guard extractor in front of the handler.
 //!
-//! The handler gains a first parameter `__jwtguard_guard: Guard<__jwtguard_policy_NAME, Auth>`,
-//! where the policy type carries what the route requires as a constant (scope indices,
-//! freshness, token type). Plain `Claims` parameters become `let` bindings from the guard at
-//! the top of the body; everything else (attributes, visibility, generics, where clause, other
-//! parameters, body, return type) stays as written.
+//! The handler gains a first parameter `__jwtguard_guard: Guard<Route<...>, Auth>`, where the
+//! route type spells out what the route requires with jwtguard's generic types (token kind,
+//! freshness, and the scope indices as const blocks looked up in the crate's registry). The
+//! expansion is the function alone, with no item beside it, so that it works as well inside
+//! an `impl` block (an associated-function handler) as at module level; the scope checks are
+//! `const _` items at the top of its body. Plain `Claims` parameters become `let` bindings
+//! from the guard, with their attributes; everything else (attributes, visibility, generics,
+//! where clause, other parameters, body, return type) stays as written.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 use syn::{FnArg, ItemFn};
 
 use crate::args::{self, Accepts};
@@ -20,14 +23,11 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     let args = args::parse(args, "protected", Accepts::Protected, &mut errors);
     check_signature(&func, "protected", &mut errors);
     errors.finish()?;
+    let jwtguard = &args.jwtguard;
 
     let all = args.scopes.clone().unwrap_or_default();
     let any = args.any.clone().unwrap_or_default();
-    let kind = if args.refresh.is_some() {
-        quote!(Refresh)
-    } else {
-        quote!(Access)
-    };
+    let refresh = args.refresh.is_some();
     let fresh = args.fresh.is_some();
     // Plain `Claims` parameters are bound from the guard itself; whatever other extractors
     // remain may want the verified claims too, so only then are they cached in the request.
@@ -44,38 +44,30 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     let share = func.sig.inputs.iter().any(|input| {
         matches!(input, FnArg::Typed(typed) if is_claims(&typed.ty) || is_optional_claims(&typed.ty))
     });
-    let required: Vec<&str> = all.iter().chain(&any).map(|n| n.value.as_str()).collect();
-    let scope = required.join(" ");
-    let spec = |all: TokenStream, any: TokenStream, registry: TokenStream| {
-        quote! {
-            ::jwtguard::__private::PolicySpec {
-                kind: ::jwtguard::__private::TokenKind::#kind,
-                fresh: #fresh,
-                all: #all,
-                any: #any,
-                registry: #registry,
-                scope: #scope,
-                share: #share,
+    let route = match all.iter().chain(&any).next() {
+        None => quote!(#jwtguard::__private::Route<#refresh, #fresh, #share>),
+        Some(first) => {
+            let scope_len = all
+                .iter()
+                .chain(&any)
+                .map(|name| name.value.len() + 1)
+                .sum::<usize>()
+                .saturating_sub(1);
+            let (n_all, n_any) = (all.len(), any.len());
+            let (all, any) = (
+                registry::index_list(&all, jwtguard),
+                registry::index_list(&any, jwtguard),
+            );
+            let registry = registry::registry_type(first.span);
+            quote! {
+                #jwtguard::__private::Route<#refresh, #fresh, #share, #jwtguard::__private::Scopes<
+                    #registry, #n_all, #all, #n_any, #any, #scope_len,
+                >>
             }
         }
     };
-    let spec = if required.is_empty() {
-        spec(
-            quote!(&[]),
-            quote!(&[]),
-            quote!(::core::option::Option::None),
-        )
-    } else {
-        registry::resolve(&spec(
-            registry::indices(&all),
-            registry::indices(&any),
-            registry::item("REGISTRY"),
-        ))
-    };
-    let checks = registry::checks(args.all_names(), "protected");
+    let checks = registry::checks(args.all_names(), "protected", jwtguard);
 
-    let policy = format_ident!("__jwtguard_policy_{}", func.sig.ident);
-    let vis = &func.vis;
     let guard = if bindings.is_empty() {
         quote!(Guard)
     } else {
@@ -83,7 +75,7 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     };
     func.sig.inputs.insert(
         0,
-        syn::parse_quote!(__jwtguard_guard: ::jwtguard::__private::#guard<#policy, ::jwtguard::Auth>),
+        syn::parse_quote!(__jwtguard_guard: #jwtguard::__private::#guard<#route, #jwtguard::Auth>),
     );
     // After the body's leading items, so that clippy's `items_after_statements` stays quiet.
     let items = func
@@ -93,23 +85,16 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
         .take_while(|stmt| matches!(stmt, syn::Stmt::Item(_)))
         .count();
     for (at, typed) in bindings.iter().enumerate() {
-        let (pat, ty) = (&typed.pat, &typed.ty);
+        let (attrs, pat, ty) = (&typed.attrs, &typed.pat, &typed.ty);
         func.block.stmts.insert(
             items + at,
-            syn::parse_quote!(let #pat: #ty = ::jwtguard::__private::ClaimsGuard::claims(&__jwtguard_guard);),
+            syn::parse_quote! {
+                #(#attrs)*
+                let #pat: #ty = #jwtguard::__private::ClaimsGuard::claims(&__jwtguard_guard);
+            },
         );
     }
-    Ok(quote! {
-        #[doc(hidden)]
-        #[allow(non_camel_case_types, dead_code)]
-        #vis struct #policy;
-
-        impl ::jwtguard::__private::Policy for #policy {
-            const SPEC: ::jwtguard::__private::PolicySpec = #spec;
-        }
-
-        #checks
-
-        #func
-    })
+    let checks: syn::Block = syn::parse2(quote!({ #checks }))?;
+    func.block.stmts.splice(0..0, checks.stmts);
+    Ok(quote!(#func))
 }

@@ -1,8 +1,12 @@
-//! `scopes! { NAME = "scope", ... }`: the crate's one declaration of its scopes.
+//! `scopes! { NAME = "scope", ... }`: the crate's one declaration of its scopes, optionally
+//! opened by `crate = path;` for a renamed dependency.
 //!
 //! It emits a `jwtguard::Scope` constant per item, `SCOPES` (the runtime registry), and the
 //! hidden `__JwtguardScopeRegistry` type through which the attribute macros check scope names
-//! at compile time (see `registry.rs`).
+//! at compile time (see `registry.rs`). For those checks to stay cheap with thousands of
+//! scopes, the macro also hands the const evaluator what it would be slow to compute: the
+//! names sorted (lookups are a binary search), and how long a prefix each shares with the
+//! one before (the "did you mean" search walks them as a trie).
 
 use std::collections::HashSet;
 
@@ -12,6 +16,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, LitStr, Token};
 
+use crate::crate_path::{self, CratePath};
 use crate::errors::Errors;
 use crate::scope_name::{SYNTAX, is_valid};
 
@@ -48,8 +53,38 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
     }
 }
 
+/// `crate = path;` before the items, or the default `::jwtguard`.
+fn parse_crate_path(input: ParseStream<'_>) -> syn::Result<CratePath> {
+    if !input.peek(Token![crate]) {
+        return Ok(CratePath::default());
+    }
+    let keyword: Token![crate] = input.parse()?;
+    if !input.peek(Token![=]) {
+        return Err(syn::Error::new_spanned(
+            keyword,
+            crate_path::missing_value("`scopes!`"),
+        ));
+    }
+    input.parse::<Token![=]>()?;
+    let path = crate_path::parse_value(input, "`scopes!`")?;
+    input.parse::<Token![;]>().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            "expected `;` after `crate = path` in `scopes!`: write `scopes! { crate = jwt; NAME = \"scope\", ... }`",
+        )
+    })?;
+    Ok(path)
+}
+
 fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
-    let items = syn::parse::Parser::parse2(Punctuated::<Item, Token![,]>::parse_terminated, input)?;
+    let (jwtguard, items) = syn::parse::Parser::parse2(
+        |input: ParseStream<'_>| {
+            let jwtguard = parse_crate_path(input)?;
+            let items = Punctuated::<Item, Token![,]>::parse_terminated(input)?;
+            Ok((jwtguard, items))
+        },
+        input,
+    )?;
     let items: Vec<Item> = items.into_iter().collect();
     let mut errors = Errors::default();
     if items.is_empty() {
@@ -105,36 +140,60 @@ fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
         quote! {
             #doc
             #[allow(dead_code)]
-            pub const #name: ::jwtguard::Scope = ::jwtguard::Scope::__declared(#scope, #index, #fingerprint);
+            pub const #name: #jwtguard::Scope = #jwtguard::Scope::__declared(#scope, #index, #fingerprint);
         }
     });
     let names = items.iter().map(|i| &i.name);
-    let mut sorted: Vec<(String, u16)> = values
+    let mut sorted: Vec<(&String, u16)> = values
         .iter()
         .enumerate()
-        .map(|(i, v)| (v.clone(), u16::try_from(i).unwrap_or(u16::MAX)))
+        .map(|(i, v)| (v, u16::try_from(i).unwrap_or(u16::MAX)))
         .collect();
     sorted.sort();
+    let shared_prefixes = shared_prefixes(sorted.iter().map(|(v, _)| v.as_str()));
     let sorted = sorted.iter().map(|(v, i)| quote!((#v, #i)));
     Ok(quote! {
         #(#constants)*
 
         /// Every scope this crate declared with `scopes!`, for lookups at run time.
-        #[allow(dead_code)]
-        pub const SCOPES: &::jwtguard::Registry =
-            &::jwtguard::Registry::__new(&[#(#names),*], &[#(#sorted),*], #fingerprint);
+        // Clippy takes the long constant arrays of a big registry for stack arrays.
+        #[allow(dead_code, clippy::large_stack_arrays)]
+        pub const SCOPES: &#jwtguard::Registry = &#jwtguard::Registry::__new(
+            &[#(#names),*],
+            <__JwtguardScopeRegistry as #jwtguard::__private::ScopeRegistry>::SORTED,
+            #fingerprint,
+        );
 
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
         pub struct __JwtguardScopeRegistry;
 
-        impl ::jwtguard::__private::ScopeRegistry for __JwtguardScopeRegistry {
+        #[allow(clippy::large_stack_arrays)]
+        impl #jwtguard::__private::ScopeRegistry for __JwtguardScopeRegistry {
             const DECLARED: bool = true;
             const NAMES: &'static [&'static str] = &[#(#values),*];
-            const REGISTRY: ::core::option::Option<&'static ::jwtguard::__private::Registry> =
+            const SORTED: &'static [(&'static str, u16)] = &[#(#sorted),*];
+            const SHARED_PREFIXES: &'static [u8] = &[#(#shared_prefixes),*];
+            const REGISTRY: ::core::option::Option<&'static #jwtguard::__private::Registry> =
                 ::core::option::Option::Some(SCOPES);
         }
     })
+}
+
+/// For each sorted name, how many leading bytes it shares with the one before (at most 255).
+fn shared_prefixes<'a>(sorted: impl Iterator<Item = &'a str>) -> Vec<u8> {
+    let mut before = "";
+    sorted
+        .map(|name| {
+            let shared = before
+                .bytes()
+                .zip(name.bytes())
+                .take_while(|(a, b)| a == b)
+                .count();
+            before = name;
+            u8::try_from(shared).unwrap_or(u8::MAX)
+        })
+        .collect()
 }
 
 /// FNV-1a over the names: tells registries apart at run time (never 0, which means "none").

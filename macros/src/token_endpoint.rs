@@ -56,14 +56,17 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     let (pat, ty) = (&grant.pat, &grant.ty);
     let attrs = &grant.attrs;
 
-    let checks = registry::checks(args.all_names(), NAME);
+    let jwtguard = &args.jwtguard;
+    let checks = registry::checks(args.all_names(), NAME, jwtguard);
     let ceiling = registry::ceiling(args.scopes.as_ref());
     let block = &func.block;
-    let answer = quote_spanned!(ret.span()=> ::jwtguard::__private::token_answer(__jwtguard_context, __jwtguard_outcome, #ceiling).await);
+    let runtime = jwtguard.spanned(ret.span());
+    let answer = quote_spanned!(ret.span()=> #runtime::__private::token_answer(__jwtguard_context, __jwtguard_outcome, #ceiling).await);
     let body = quote! {{
+        #checks
         #(#attrs)*
-        let (__jwtguard_context, #pat): (::jwtguard::__private::TokenContext, #ty) =
-            match ::jwtguard::__private::token_request(__jwtguard_token, #ceiling).await {
+        let (__jwtguard_context, #pat): (#jwtguard::__private::TokenContext, #ty) =
+            match #jwtguard::__private::token_request(__jwtguard_token, #ceiling).await {
                 ::core::result::Result::Ok(request) => request,
                 ::core::result::Result::Err(response) => return response,
             };
@@ -73,8 +76,8 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     // Last: the form is the request body.
     func.sig
         .inputs
-        .push(syn::parse_quote!(__jwtguard_token: ::jwtguard::__private::TokenRequest));
-    func.sig.output = syn::parse_quote!(-> ::jwtguard::__private::Response);
+        .push(syn::parse_quote!(__jwtguard_token: #jwtguard::__private::TokenRequest));
+    func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Response);
     *func.block = syn::parse2(body)?;
-    Ok(quote!(#checks #func))
+    Ok(quote!(#func))
 }

@@ -117,9 +117,54 @@ pub mod revocation {
 /// | `any = "a b"` / `any = ["a", "b"]` | the token must grant at least one |
 /// | `fresh` | only a fresh token (straight from a `#[login]`, not from a refresh) |
 /// | `refresh` | a refresh token instead of an access token (not with `fresh`) |
+/// | `crate = path` | where to find jwtguard when the dependency is renamed (see below) |
 ///
 /// Every scope is checked **at compile time** against the crate's [`scopes!`], which must sit
 /// at the crate root; a token-side wildcard `ns:*` grants every declared `ns:...` scope.
+///
+/// # Associated functions
+///
+/// A handler may be an associated function, routed as `Type::handler` (not a method: `self`
+/// is refused). The expansion adds no item beside the function, so it fits an `impl` block,
+/// generic or not:
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use jwtguard::{protected, scopes, Auth, Claims};
+/// scopes! { REPORTS_READ = "reports:read" }
+///
+/// struct Reports;
+///
+/// impl Reports {
+///     #[protected(scopes = "reports:read")]
+///     async fn list(claims: Claims) -> String { format!("reports for {}", claims.sub()) }
+/// }
+///
+/// # fn main() {
+/// # let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build().unwrap();
+/// let app: Router = Router::new().route("/reports", get(Reports::list)).with_state(auth);
+/// # }
+/// ```
+///
+/// # A renamed dependency
+///
+/// The expansions reach the runtime as `::jwtguard`. With the dependency renamed in
+/// Cargo.toml (`jwt = { package = "jwtguard", version = "..." }`), or reached through a crate
+/// that re-exports it, give every macro its path with `crate = path`, like serde's
+/// `#[serde(crate = "...")]` but unquoted: `#[protected(crate = jwt)]`, `#[login(crate = jwt)]`,
+/// `#[refresh(crate = jwt)]`, `#[token_endpoint(crate = jwt)]`, `#[logout(crate = jwt)]`,
+/// and `scopes! { crate = jwt; ... }`. Without it, rustc reports that it cannot find
+/// `jwtguard`.
+///
+/// ```ignore
+/// jwt::scopes! {
+///     crate = jwt;
+///     REPORTS_READ = "reports:read",
+/// }
+///
+/// #[jwt::protected(crate = jwt, scopes = "reports:read")]
+/// async fn reports() -> &'static str { "q3" }
+/// ```
 ///
 /// # Answers
 ///
@@ -131,21 +176,31 @@ pub mod revocation {
 ///
 /// # What it expands to
 ///
-/// The function keeps its attributes, visibility, generics, parameters, body and return type;
-/// a guard extractor is inserted as its first parameter, typed by a hidden policy that holds
-/// the requirement as constants:
+/// The function keeps its attributes, visibility, generics, parameters, body and return type,
+/// and nothing is added beside it. A guard extractor is inserted as its first parameter, its
+/// type spelling out the requirement: token kind, freshness, and each scope's index in the
+/// crate's registry, looked up at compile time in a const block. The body opens with one
+/// compile-time check per scope, which fails the build on an undeclared one:
 ///
 /// ```ignore
-/// struct __jwtguard_policy_export;
-/// impl jwtguard::__private::Policy for __jwtguard_policy_export {
-///     const SPEC: PolicySpec = PolicySpec { kind: Access, fresh: false, all: &[0, 1], any: &[], .. };
+/// async fn export(
+///     __jwtguard_guard: Guard<
+///         // refresh, fresh, share; then the registry, the all-of and any-of indices, and
+///         // the length of the 403 challenge's `scope`.
+///         Route<false, false, false, Scopes<__JwtguardScopeRegistry, 2, At<{ 0 }, At<{ 1 }, End>>, 0, End, 18>>,
+///         Auth,
+///     >,
+/// ) -> &'static str {
+///     const _: () = /* check_scope("reports:read") */;
+///     const _: () = /* check_scope("admin") */;
+///     "csv"
 /// }
-/// async fn export(__jwtguard_guard: Guard<__jwtguard_policy_export, Auth>) -> &'static str { "csv" }
 /// ```
 ///
 /// A `Claims` parameter of the handler is bound from the claims the guard verified (the guard
 /// becomes `ClaimsGuard`, and `let claims: Claims = __jwtguard_guard.claims();` opens the
-/// body); `Claims<MyExtra>` and `Option<Claims>` parameters find them cached in the request (an
+/// body, with the parameter's attributes such as `#[allow(unused_variables)]`);
+/// `Claims<MyExtra>` and `Option<Claims>` parameters find them cached in the request (an
 /// extractor of your own that calls `Claims` inside verifies again). The same check written by
 /// hand, without the macro:
 ///
@@ -251,8 +306,12 @@ pub use jwtguard_macros::protected;
 /// Without the macro: `let attempt = auth.attempt(&username, client).await?;` before the check,
 /// `attempt.succeeded().await?` after a right password ([`Auth::attempt`]).
 ///
-/// The macro adds a first parameter that gives it the router's [`Auth`], and the function
-/// returns `Response`. Without the macro:
+/// It also takes `crate = path`, for a renamed dependency (see
+/// [`#[protected]`](protected#a-renamed-dependency)). Like every jwtguard handler, it may be an
+/// associated function (`Type::handler`).
+///
+/// The macro adds a first parameter that gives it the router's [`Auth`], opens the body with
+/// the ceiling's compile-time checks, and the function returns `Response`. Without the macro:
 ///
 /// ```
 /// use axum::{extract::State, response::{IntoResponse, Response}};
@@ -300,6 +359,10 @@ pub use jwtguard_macros::login;
 /// The answer is a new pair whose access token is **never fresh** and whose scopes never exceed
 /// the refresh token's, nor the optional compile-checked ceiling `#[refresh(scopes = "...")]`
 /// (CRUDAuth's grantable scopes, re-applied on every refresh). 200, `Cache-Control: no-store`.
+///
+/// It also takes `crate = path`, for a renamed dependency (see
+/// [`#[protected]`](protected#a-renamed-dependency)). Its `Claims` parameters become `let`
+/// bindings from the verified refresh token, keeping their attributes.
 ///
 /// Without the macro:
 ///
@@ -350,7 +413,8 @@ pub use jwtguard_macros::refresh;
 /// the crate. Scopes follow RFC 6749 §3.3 (printable ASCII without space, `"` or `\`); names and
 /// scopes must be unique; items take only doc comments. A scope `ns:*` held by a token grants
 /// every declared `ns:...` scope. There is no fixed limit (up to 65535 scopes; up to 256 the
-/// per-request bitset needs no allocation).
+/// per-request bitset needs no allocation), and the compile-time checks stay cheap with
+/// thousands: a lookup is a binary search, and a misspelt scope still gets its "did you mean".
 ///
 /// ```compile_fail
 /// jwtguard::scopes! {
@@ -358,6 +422,16 @@ pub use jwtguard_macros::refresh;
 ///     READ = "reports:write", // duplicate name `READ` in `scopes!`
 /// }
 /// # fn main() {}
+/// ```
+///
+/// With the dependency renamed in Cargo.toml, `crate = path;` comes before the items (see
+/// [`#[protected]`](protected#a-renamed-dependency)):
+///
+/// ```ignore
+/// jwt::scopes! {
+///     crate = jwt;
+///     REPORTS_READ = "reports:read",
+/// }
 /// ```
 pub use jwtguard_macros::scopes;
 
@@ -406,6 +480,9 @@ pub use jwtguard_macros::scopes;
 /// (`AuthError::invalid_credentials()`) or a bad, expired or foreign refresh token, 400
 /// `invalid_scope`, 500 `server_error`. Every answer has `Cache-Control: no-store`. An error
 /// answer of the handler's own that is not an [`AuthError`] passes through unchanged.
+///
+/// It also takes `crate = path`, for a renamed dependency (see
+/// [`#[protected]`](protected#a-renamed-dependency)).
 ///
 /// # What it expands to
 ///
@@ -457,6 +534,9 @@ pub use jwtguard_macros::token_endpoint;
 /// sharing the store. A store that cannot record the revocation is a 503 and the body does
 /// not run. A handler that returns nothing answers 204; otherwise its answer is sent.
 /// `Claims` parameters are the access token's claims.
+///
+/// It also takes `crate = path`, for a renamed dependency (see
+/// [`#[protected]`](protected#a-renamed-dependency)).
 ///
 /// # What it expands to
 ///

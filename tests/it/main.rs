@@ -1,5 +1,6 @@
 //! Behaviour tests over a real server on 127.0.0.1:0. One binary, one module per part.
 
+mod associated;
 mod cookies;
 mod header_fuzz;
 #[deny(warnings, clippy::pedantic)]
@@ -7,6 +8,8 @@ mod hygiene;
 mod macros;
 mod oauth2_client;
 mod operator_log;
+#[deny(warnings)]
+mod param_attributes;
 mod readme;
 mod review;
 mod stacking;

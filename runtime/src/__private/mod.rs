@@ -2,7 +2,7 @@
 //!
 //! Everything an expansion does can be written by hand against these items; the rustdoc of
 //! each macro shows that equivalent code. One file per concern: the guards of `#[protected]`,
-//! the compile-time scope checks, and the issuing endpoints.
+//! a route's requirement as a type, the compile-time scope checks, and the issuing endpoints.
 
 // axum's own error type for handlers is `Response`; boxing it here would only add an allocation.
 #![allow(clippy::result_large_err)]
@@ -10,6 +10,7 @@
 mod guard;
 mod issue;
 mod logout;
+mod policy;
 mod scope_check;
 
 pub use axum_core::response::{IntoResponse, Response};
@@ -22,6 +23,7 @@ pub use issue::{
     refresh, token_answer, token_request,
 };
 pub use logout::{LogoutGuard, no_content};
+pub use policy::{At, End, Indices, NoScopes, Route, RouteScopes, Scopes};
 pub use scope_check::{ScopeCheck, ScopeRegistry, check_scope, fallback, scope_index};
 
 /// A store that revokes nothing and records nothing: the "no store" baseline of the benches,

@@ -1,0 +1,7 @@
+// `crate = path` is separated from the items by `;`.
+jwtguard::scopes! {
+    crate = jwtguard,
+    REPORTS_READ = "reports:read",
+}
+
+fn main() {}
