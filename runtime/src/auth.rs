@@ -637,31 +637,22 @@ impl Auth {
         if token.fam().is_empty() {
             return self.issue_pair(grant, false);
         }
-        let now = now();
-        let version = self
-            .inner
-            .store
-            .version(grant.sub(), now)
-            .map_err(|_| IssueError::StoreUnavailable)?;
+        // The presented token's version, not the subject's current one: a "log out
+        // everywhere" that lands while this refresh runs must kill its successors too.
         let session = Session {
-            version,
+            version: token.ver,
             family: token.fam(),
             family_exp: token.fam_exp.unwrap_or(token.exp),
         };
-        self.inner.issuer.pair(grant, false, now, session)
+        self.inner.issuer.pair(grant, false, now(), session)
     }
 
     /// A renewed access token for `claims`' session (implicit refresh): same subject, scopes
     /// and extra claims, never fresh, same family, never past its end.
     pub(crate) fn renew_access(&self, claims: &Claims) -> Result<String, IssueError> {
         let now = now();
-        let version = self
-            .inner
-            .store
-            .version(claims.sub(), now)
-            .map_err(|_| IssueError::StoreUnavailable)?;
         let session = Session {
-            version,
+            version: claims.version(),
             family: claims.family(),
             family_exp: claims.verified.fam_exp.unwrap_or(claims.exp()),
         };
@@ -674,16 +665,12 @@ impl Auth {
         )
     }
 
-    /// Consumes a refresh token before its successor is issued (rotation). The first use
-    /// passes; a second one within the grace window is refused; a later one revokes the whole
-    /// family, every token of the session, and is refused.
+    /// Consumes a refresh token, once its successor is signed and only the answer remains
+    /// (rotation): nothing that can fail comes after it, so a client never loses its session
+    /// to an error of ours. The first use passes; a second one within the grace window is
+    /// refused; a later one revokes the whole family, every token of the session, and is
+    /// refused.
     pub(crate) async fn rotate(&self, token: &Verified) -> Result<(), TokenError> {
-        // The successor needs the subject's version: a store that cannot give it now must
-        // not consume the token first (the client would lose its session to an outage).
-        self.inner
-            .store
-            .version(token.sub(), now())
-            .map_err(|_| TokenError::StoreUnavailable)?;
         let leeway = self.inner.verifier.leeway;
         let until = token
             .fam_exp

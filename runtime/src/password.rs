@@ -79,7 +79,8 @@ fn verify_in(password: &str, stored: &str, blocks: &mut Vec<argon2::Block>) -> b
         Some(Err(_)) => return false,
         None => argon2::Version::default(),
     };
-    if params.m_cost() > MAX_BLOCKS {
+    // A corrupt or hostile PHC string must not pin a thread (passes, lanes) or the memory.
+    if params.m_cost() > MAX_BLOCKS || params.t_cost() > 64 || params.p_cost() > 16 {
         return false;
     }
     let mut salt_bytes = [0u8; 64];

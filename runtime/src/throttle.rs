@@ -15,6 +15,33 @@ use crate::token::errors::TokenError;
 use crate::token::revocation::{Charge, Limits, Verdict};
 use crate::token::verify::now;
 
+/// The counter of a username: its SHA-256 after trimming and lowercasing, so that `Ann`,
+/// `ANN` and ` ann ` share one budget (applications look users up that way) and a megabyte
+/// of username costs a counter of 43 bytes like any other.
+fn user_key(username: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let normalized = username.trim().to_lowercase();
+    let digest = sha2::Sha256::digest(normalized.as_bytes());
+    format!(
+        "user:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+    )
+}
+
+/// The counter of a client address: an IPv4 address (IPv4-mapped IPv6 included) as it is,
+/// an IPv6 address by its /64, the smallest block a single host is commonly given, so that a
+/// host does not get 2^64 budgets.
+fn address_key(ip: IpAddr) -> String {
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => format!("addr:{v4}"),
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("addr:{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+    }
+}
+
 /// The limits of login throttling (set with
 /// [`AuthBuilder::throttle`](crate::AuthBuilder::throttle)).
 ///
@@ -74,7 +101,9 @@ impl Throttle {
     }
 
     fn limits(&self) -> Limits {
-        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX).max(1);
+        // At most a year: the arithmetic of locks stays far from overflowing.
+        const YEAR: i64 = 365 * 24 * 3600;
+        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(YEAR).clamp(1, YEAR);
         Limits {
             window: secs(self.window),
             ceiling: secs(self.ceiling).max(secs(self.window)),
@@ -115,8 +144,8 @@ impl Auth {
         client: Option<IpAddr>,
     ) -> Result<Attempt, AuthError> {
         let throttle = &self.inner.throttle;
-        let user = format!("user:{username}");
-        let address = client.map(|ip| format!("addr:{ip}"));
+        let user = user_key(username);
+        let address = client.map(address_key);
         let mut charges = vec![Charge {
             key: &user,
             limit: throttle.per_user,
@@ -143,5 +172,26 @@ impl Auth {
             ))
             .with_auth(self)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_that_name_the_same_user_share_a_counter() {
+        assert_eq!(user_key("Ann@x.com"), user_key(" ann@X.COM "));
+        assert_ne!(user_key("ann"), user_key("bob"));
+        assert_eq!(user_key(&"a".repeat(1 << 20)).len(), user_key("a").len());
+    }
+
+    #[test]
+    fn an_ipv6_host_gets_one_budget_for_its_64() {
+        let one: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let two: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap();
+        assert_eq!(address_key(one), address_key(two));
+        let mapped: IpAddr = "::ffff:203.0.113.9".parse().unwrap();
+        assert_eq!(address_key(mapped), "addr:203.0.113.9");
     }
 }

@@ -233,3 +233,17 @@ async fn redis_down_fails_login_closed_with_503() {
         "no unthrottled password check"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_started_after_throttled_logins_loads_and_serves() {
+    let redis = Backend::redis();
+    let (a, _) = start(redis.auth(|b| b).await).await;
+    for _ in 0..3 {
+        attempt(a, "ann", "wrong").await;
+    }
+    let pair = Pair::of(&attempt(a, "bob", PASSWORD).await);
+    // A new instance loads the revocations next to the throttling counters (other types of
+    // keys under the same prefix) and is current.
+    let late = serve(app(redis.auth(|b| b).await)).await;
+    assert_eq!(status(late, "/me", &pair.access).await, 200);
+}

@@ -21,6 +21,7 @@ use crate::throttle::Attempt;
 use crate::token::claims::{Claims, Verified, scope_names};
 use crate::token::errors::IssueError;
 use crate::token::grant::{Grant, intersect, scope_list};
+use crate::token::issue::TokenResponse;
 use crate::token::kind::TokenKind;
 use crate::token::scope::covers;
 
@@ -158,9 +159,7 @@ where
         if let Some(found) = cookie {
             check_csrf(&parts, &auth, found, token.csrf())?;
         }
-        auth.rotate(&token)
-            .await
-            .map_err(|e| AuthError::from(e).with_auth(&auth))?;
+        // Consumed by `refresh`, once the successor is signed.
         Ok(Self { auth, token })
     }
 }
@@ -175,7 +174,7 @@ impl RefreshGuard {
 /// The answer of a `#[refresh]` handler: a pair whose access token is not fresh, with scopes
 /// cut down to the refresh token's and to the ceiling, for the refresh token's own subject
 /// (a grant for another subject is a server-side mistake: 500).
-pub fn refresh<G: IntoGrant>(
+pub async fn refresh<G: IntoGrant>(
     guard: &RefreshGuard,
     outcome: G,
     ceiling: Option<&'static [&'static str]>,
@@ -184,10 +183,18 @@ pub fn refresh<G: IntoGrant>(
         Ok(grant) => grant,
         Err(response) => return render_with(response, &guard.auth),
     };
-    match renewal(&guard.token, grant, ceiling)
+    let pair = match renewal(&guard.token, grant, ceiling)
         .and_then(|grant| guard.auth.renew_pair(&guard.token, &grant))
     {
-        Ok(pair) => pair_answer(&guard.auth, pair),
+        Ok(pair) => pair,
+        Err(error) => {
+            return AuthError::from(error)
+                .with_auth(&guard.auth)
+                .into_response();
+        }
+    };
+    match guard.auth.rotate(&guard.token).await {
+        Ok(()) => pair_answer(&guard.auth, pair),
         Err(error) => AuthError::from(error)
             .with_auth(&guard.auth)
             .into_response(),
@@ -308,14 +315,15 @@ async fn refresh_grant(
         Err(error) => return OAuthError::from(&AuthError::from(error)).into_response(),
     };
     grant.refresh_scopes = Some(grant.scopes.clone());
-    // A request the grant cannot satisfy is refused before the token is consumed.
-    if requested.is_some_and(|requested| exceeds(&grant, requested)) {
-        return OAuthError::scope().into_response();
+    let pair = match oauth_pair(auth, grant, requested, Some(&token)) {
+        Ok(pair) => pair,
+        Err(refusal) => return refusal,
+    };
+    // Consumed last: nothing that can fail comes after it but the store itself.
+    match auth.rotate(&token).await {
+        Ok(()) => pair_answer(auth, pair),
+        Err(error) => OAuthError::from(&AuthError::from(error)).into_response(),
     }
-    if let Err(error) = auth.rotate(&token).await {
-        return OAuthError::from(&AuthError::from(error)).into_response();
-    }
-    oauth_pair(auth, grant, requested, Some(&token))
 }
 
 /// Whether `requested` asks for a scope the grant does not hold.
@@ -342,7 +350,10 @@ pub async fn token_answer<G: IntoGrant>(
         return oauth_answer(error.into_response());
     }
     grant.clamp_to(ceiling);
-    oauth_pair(&context.auth, grant, context.scope.as_deref(), None)
+    match oauth_pair(&context.auth, grant, context.scope.as_deref(), None) {
+        Ok(pair) => pair_answer(&context.auth, pair),
+        Err(refusal) => refusal,
+    }
 }
 
 /// The pair of a token endpoint: a new session for a password grant (fresh unless the grant
@@ -352,20 +363,12 @@ fn oauth_pair(
     mut grant: Grant,
     requested: Option<&str>,
     renewing: Option<&Verified>,
-) -> Response {
+) -> Result<TokenResponse, Response> {
     if let Some(requested) = requested {
-        let asked: Vec<Cow<'static, str>> = requested
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(|s| Cow::Owned(s.to_owned()))
-            .collect();
-        if asked
-            .iter()
-            .any(|want| !grant.scopes.iter().any(|held| covers(held, want)))
-        {
-            return OAuthError::scope().into_response();
+        if exceeds(&grant, requested) {
+            return Err(OAuthError::scope().into_response());
         }
-        grant.scopes = intersect(&grant.scopes, &asked);
+        grant.scopes = intersect(&grant.scopes, &scope_list(requested));
     }
     let pair = match renewing {
         Some(token) => auth.renew_pair(token, &grant),
@@ -376,8 +379,8 @@ fn oauth_pair(
             // RFC 6749 §3.3: a scope is one or more tokens; no scopes, no `scope` member.
             pair.scope = Some(grant.scope_names().collect::<Vec<_>>().join(" "))
                 .filter(|scope| !scope.is_empty());
-            pair_answer(auth, pair)
+            Ok(pair)
         }
-        Err(error) => OAuthError::from(&AuthError::from(error)).into_response(),
+        Err(error) => Err(OAuthError::from(&AuthError::from(error)).into_response()),
     }
 }

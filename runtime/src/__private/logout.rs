@@ -53,7 +53,11 @@ impl LogoutGuard {
     /// is a 503: the client must not believe it logged out.
     pub async fn end(&self, everywhere: bool) -> Result<(), Response> {
         let claims = self.claims();
-        let ended = if everywhere {
+        let ended = if !self.token.own_key {
+            // Another issuer's token: its subject, family and version are that issuer's, not
+            // ours to end. It is revoked by its `jti` alone.
+            self.auth.revoke(&claims).await
+        } else if everywhere {
             self.auth.revoke_all(claims.sub()).await
         } else {
             self.auth.revoke_family(&claims).await

@@ -20,12 +20,21 @@ pub(crate) fn client_address(parts: &Parts, proxy_header: Option<&HeaderName>) -
             .next_back()
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse().ok());
+            .and_then(|entry| parse_address(entry.trim()));
     }
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(peer)| peer.ip())
+}
+
+/// An address as proxies write it: `203.0.113.9`, `203.0.113.9:5678`, `2001:db8::1` or
+/// `[2001:db8::1]:5678`.
+fn parse_address(entry: &str) -> Option<IpAddr> {
+    entry
+        .parse()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
 }
 
 #[cfg(test)]
@@ -60,5 +69,10 @@ mod tests {
             "203.0.113.9".parse().ok()
         );
         assert_eq!(client_address(&parts(&[], None), None), None);
+        let with_port = parts(&[("x-forwarded-for", "203.0.113.9:5678")], None);
+        assert_eq!(
+            client_address(&with_port, Some(&header)),
+            "203.0.113.9".parse().ok()
+        );
     }
 }

@@ -215,7 +215,7 @@ pub(crate) async fn token_form(parts: &Parts, body: Body) -> Result<TokenForm, O
         Some(_) => Err(OAuthError {
             status: StatusCode::BAD_REQUEST,
             code: "unsupported_grant_type",
-            description: "grant_type must be \"password\" or \"refresh_token\"",
+            description: "grant_type must be password or refresh_token",
         }),
         None => Err(OAuthError::request("grant_type is required")),
     }

@@ -27,6 +27,8 @@ use crate::token::verify::now;
 
 /// How long a Redis operation may take before the request gets its 503.
 const TIMEOUT: Duration = Duration::from_secs(1);
+/// How long the subscription may stay silent before it is pinged.
+const HEARTBEAT: Duration = Duration::from_secs(1);
 
 /// Revocations in Redis, shared by every instance (feature `redis`).
 ///
@@ -53,6 +55,17 @@ const TIMEOUT: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub struct RedisStore {
     shared: Arc<Shared>,
+    /// Held by the handles only (not by the mirror task): when the last one is dropped, the
+    /// task is told to stop.
+    _owner: Arc<Owner>,
+}
+
+struct Owner(Arc<Shared>);
+
+impl Drop for Owner {
+    fn drop(&mut self) {
+        self.0.alive.store(false, Ordering::Relaxed);
+    }
 }
 
 struct Shared {
@@ -76,12 +89,6 @@ impl std::fmt::Debug for RedisStore {
     }
 }
 
-impl Drop for Shared {
-    fn drop(&mut self) {
-        self.alive.store(false, Ordering::Relaxed);
-    }
-}
-
 impl RedisStore {
     /// A store on the Redis at `url` (`redis://host:port/db`), its keys under `prefix:`.
     /// Returns at once: the mirror loads in the background, and until it has, checks answer
@@ -99,8 +106,11 @@ impl RedisStore {
             current: AtomicBool::new(false),
             alive: AtomicBool::new(true),
         });
-        runtime.spawn(mirror(Arc::downgrade(&shared)));
-        Ok(Self { shared })
+        runtime.spawn(mirror(shared.clone()));
+        Ok(Self {
+            _owner: Arc::new(Owner(shared.clone())),
+            shared,
+        })
     }
 
     /// [`new`](Self::new), then waits (up to 5 s) until the mirror is current, so that the
@@ -403,20 +413,13 @@ impl RedisStore {
 /// Keeps the mirror current for as long as a handle to the store lives: subscribe, load the
 /// snapshot, apply every published change; on any failure mark the mirror stale and start
 /// over.
-async fn mirror(shared: std::sync::Weak<Shared>) {
+async fn mirror(store: Arc<Shared>) {
     let mut delay = Duration::from_millis(50);
-    loop {
-        let Some(store) = shared.upgrade() else {
-            return;
-        };
-        if !store.alive.load(Ordering::Relaxed) {
-            return;
-        }
+    while store.alive.load(Ordering::Relaxed) {
         if follow(&store).await.is_ok() {
             delay = Duration::from_millis(50);
         }
         store.current.store(false, Ordering::Release);
-        drop(store);
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(1));
     }
@@ -425,20 +428,19 @@ async fn mirror(shared: std::sync::Weak<Shared>) {
 /// One subscription's life. Subscribes before loading, so no change can fall between the two.
 async fn follow(shared: &Shared) -> Result<(), StoreError> {
     use futures_util::StreamExt as _;
-    let mut pubsub = tokio::time::timeout(TIMEOUT, shared.client.get_async_pubsub())
+    let pubsub = tokio::time::timeout(TIMEOUT, shared.client.get_async_pubsub())
         .await
         .map_err(|_| UNREACHABLE)?
         .map_err(|_| UNREACHABLE)?;
-    tokio::time::timeout(TIMEOUT, pubsub.subscribe(channel(&shared.prefix)))
+    let (mut sink, mut messages) = pubsub.split();
+    tokio::time::timeout(TIMEOUT, sink.subscribe(channel(&shared.prefix)))
         .await
         .map_err(|_| UNREACHABLE)?
         .map_err(|_| UNREACHABLE)?;
     load(shared).await?;
     shared.current.store(true, Ordering::Release);
-    let mut messages = pubsub.on_message();
     loop {
-        // A silent connection is checked every second: the stream ends when it drops.
-        match tokio::time::timeout(Duration::from_secs(1), messages.next()).await {
+        match tokio::time::timeout(HEARTBEAT, messages.next()).await {
             Ok(Some(message)) => {
                 let payload: String = message.get_payload().map_err(|_| UNREACHABLE)?;
                 apply(&shared.mirror, &payload)?;
@@ -448,6 +450,13 @@ async fn follow(shared: &Shared) -> Result<(), StoreError> {
                 if !shared.alive.load(Ordering::Relaxed) {
                     return Ok(());
                 }
+                // A quiet channel may be a dead one that no packet will ever close (a NAT
+                // dropping idle connections): a subscription that does not answer a PING
+                // within a second is stale, and the mirror stops vouching for itself.
+                tokio::time::timeout(TIMEOUT, sink.ping::<redis::Value>())
+                    .await
+                    .map_err(|_| UNREACHABLE)?
+                    .map_err(|_| UNREACHABLE)?;
             }
         }
     }
@@ -484,20 +493,24 @@ async fn load(shared: &Shared) -> Result<(), StoreError> {
             .await
             .map_err(|_| UNREACHABLE)?
             .map_err(|_| UNREACHABLE)?;
-    let pattern = format!("{}:*", shared.prefix);
-    let keys: Vec<String> = {
+    // Only the mirrored kinds: the throttling counters (hashes) and the consumed refresh
+    // tokens live under the same prefix and are never read here.
+    let mut keys: Vec<String> = Vec::new();
+    for kind in ["jti", "fam", "ver"] {
         use futures_util::StreamExt as _;
+        let pattern = format!("{}:{kind}:*", shared.prefix);
         let iter = tokio::time::timeout(TIMEOUT, connection.scan_match::<_, String>(pattern))
             .await
             .map_err(|_| UNREACHABLE)?
             .map_err(|_| UNREACHABLE)?;
-        tokio::time::timeout(Duration::from_secs(10), iter.collect::<Vec<_>>())
-            .await
-            .map_err(|_| UNREACHABLE)?
-            .into_iter()
-            .collect::<Result<_, _>>()
-            .map_err(|_| UNREACHABLE)?
-    };
+        let found: Vec<redis::RedisResult<String>> =
+            tokio::time::timeout(Duration::from_secs(10), iter.collect())
+                .await
+                .map_err(|_| UNREACHABLE)?;
+        for key in found {
+            keys.push(key.map_err(|_| UNREACHABLE)?);
+        }
+    }
     let now = now();
     shared.mirror.clear(now)?;
     let head = format!("{}:", shared.prefix);
