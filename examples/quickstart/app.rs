@@ -2,12 +2,13 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
+use axum::response::Html;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use jwtguard::{
-    Auth, AuthError, Claims, Grant, PasswordGrant, login, logout, protected, refresh,
-    token_endpoint,
+    Auth, AuthError, Claims, Grant, PasswordGrant, implicit_refresh, login, logout, protected,
+    refresh, token_endpoint,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,6 +19,7 @@ use crate::users;
 
 pub(crate) fn router(auth: Auth) -> Router {
     Router::new()
+        .route("/", get(page))
         .route("/login", post(log_in))
         .route("/token", post(token))
         .route("/refresh", post(renew))
@@ -28,12 +30,23 @@ pub(crate) fn router(auth: Auth) -> Router {
         .route("/reports", get(reports))
         .route("/admin", get(admin))
         .route("/settings", post(settings))
+        // In cookie mode, answers renew an access cookie about to expire.
+        .layer(middleware::from_fn_with_state(
+            auth.clone(),
+            implicit_refresh,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .with_state(auth)
+}
+
+/// `GET /`: a page to try cookie mode in a browser (log in, who am I, a CSRF-protected POST,
+/// refresh, log out), with no framework and no build step.
+async fn page() -> Html<&'static str> {
+    Html(include_str!("page.html"))
 }
 
 #[derive(Deserialize)]

@@ -34,8 +34,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .init();
 
-    let auth = if std::env::var_os("JWT_SECRET_KEY").is_some() {
-        jwtguard::Auth::from_env()?
+    // Cookie mode for the page at `/` (API clients keep using `Authorization: Bearer`, looked
+    // at first). Plain http on 127.0.0.1: the cookies cannot be `Secure` here, and jwtguard
+    // warns about it at startup.
+    let cookies = jwtguard::Cookies::default()
+        .insecure_for_local_development()
+        .implicit_refresh(std::time::Duration::from_secs(120), ["/logout"]);
+    let builder = if std::env::var_os("JWT_SECRET_KEY").is_some() {
+        jwtguard::AuthBuilder::from_env()?
     } else {
         eprintln!(
             "warning: JWT_SECRET_KEY is not set; signing with a random development secret \
@@ -47,8 +53,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(url) => builder.store(jwtguard::RedisStore::connect(&url, "jwtguard").await?),
             Err(_) => builder,
         }
-        .build()?
     };
+    let auth = builder.cookies(cookies).build()?;
     let store = if std::env::var_os("REDIS_URL").is_some() {
         "Redis (REDIS_URL), shared by every instance"
     } else {
@@ -61,6 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let url = format!("http://{}", listener.local_addr()?);
     println!("jwtguard quickstart listening on {url}");
     println!("revocations: {store}");
+    println!("open {url}/ in a browser for the cookie-mode page");
     println!("try:");
     println!(
         "  curl -s -X POST {url}/login -H 'Content-Type: application/json' -d '{{\"username\":\"user1\",\"password\":\"password1\"}}'"

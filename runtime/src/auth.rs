@@ -454,11 +454,32 @@ impl Auth {
     /// With `REDIS_URL` set it must be called inside a tokio runtime; without the `redis`
     /// feature a `REDIS_URL` is refused rather than ignored (instances would not share
     /// revocations).
+    ///
+    /// To add what the environment does not say (cookie mode, throttling limits), start from
+    /// [`AuthBuilder::from_env`] instead.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        AuthBuilder::from_env()?.build()
+    }
+
+    /// [`from_env`](Self::from_env) reading from any source (tests, a config file).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        AuthBuilder::from_vars(var)?.build()
+    }
+}
+
+impl AuthBuilder {
+    /// A builder holding what [`Auth::from_env`] reads, to add the rest in code:
+    ///
+    /// ```no_run
+    /// use jwtguard::{AuthBuilder, Cookies};
+    /// let auth = AuthBuilder::from_env()?.cookies(Cookies::default()).build()?;
+    /// # Ok::<(), jwtguard::ConfigError>(())
+    /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
 
-    /// [`from_env`](Self::from_env) reading from any source (tests, a config file).
+    /// [`from_env`](Self::from_env) reading from any source.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let secret = var("JWT_SECRET_KEY")
             .filter(|s| !s.is_empty())
@@ -489,7 +510,7 @@ impl Auth {
                 })
                 .transpose()
         };
-        let mut builder = Self::builder().signing_key(key);
+        let mut builder = Self::default().signing_key(key);
         if let Some(ttl) = seconds("JWT_ACCESS_TOKEN_EXPIRES")? {
             builder = builder.access_ttl(ttl);
         }
@@ -508,9 +529,11 @@ impl Auth {
         if let Some(url) = var("REDIS_URL").filter(|s| !s.is_empty()) {
             builder = redis_store(builder, &url, var("JWT_REDIS_PREFIX"))?;
         }
-        builder.build()
+        Ok(builder)
     }
+}
 
+impl Auth {
     /// Verifies an access token and returns its claims.
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
         self.verify_kind(token, TokenKind::Access)
