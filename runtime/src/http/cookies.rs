@@ -39,6 +39,25 @@ pub enum TokenLocation {
 /// | CSRF of the access token | `csrf_access_token` | readable; `Secure; SameSite=Lax; Path=/; Max-Age=<access lifetime>` |
 /// | CSRF of the refresh token | `csrf_refresh_token` | readable; `Secure; SameSite=Lax; Path=/; Max-Age=<refresh lifetime>` |
 ///
+/// # The CSRF model, and its limits
+///
+/// A browser attaches cookies to every request to your origin, including requests a hostile
+/// page makes it send (cross-site request forgery). So a token taken from a cookie is trusted
+/// for an unsafe method (POST, PUT, PATCH, DELETE; [`csrf_methods`](Self::csrf_methods)) only
+/// with a header that a hostile page cannot set: `X-CSRF-Token`
+/// ([`csrf_header`](Self::csrf_header)) equal to the token's own `csrf` claim. The claim is
+/// random per token and signed with it; the readable CSRF cookie hands it to your page's
+/// script. Comparing the header with the cookie alone would not do (a subdomain that can set
+/// cookies could set both); comparing with the signed claim binds the value to the very token
+/// presented. Missing or different: 403 `csrf_failed`. Tokens from `Authorization: Bearer` need
+/// no CSRF header: browsers never send that header on their own.
+///
+/// Limits: this stops forgery, not XSS. A script running on your origin can read the CSRF
+/// cookie and send the header (it still cannot read the token cookies, which are `HttpOnly`),
+/// so fix XSS with the usual means (escaping, a Content-Security-Policy). Safe methods (GET,
+/// HEAD) must not change state. Keep `SameSite=Lax` (or `Strict`) and `Secure`: they are the
+/// first line, the double submit the second.
+///
 /// ```
 /// use jwtguard::{Auth, Cookies};
 /// let auth = Auth::builder()
