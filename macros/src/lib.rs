@@ -10,6 +10,7 @@ mod issue;
 mod logout;
 mod protected;
 mod registry;
+mod require;
 mod scope_name;
 mod scopes;
 mod token_endpoint;
@@ -50,4 +51,9 @@ pub fn token_endpoint(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn logout(args: TokenStream, item: TokenStream) -> TokenStream {
     handler::attribute(args.into(), item.into(), logout::expand, "logout").into()
+}
+
+#[proc_macro]
+pub fn require(input: TokenStream) -> TokenStream {
+    require::expand(input.into()).into()
 }

@@ -15,7 +15,9 @@ use syn::{FnArg, ItemFn};
 
 use crate::args::{self, Accepts};
 use crate::errors::Errors;
-use crate::handler::{check_signature, is_claims, is_optional_claims, is_plain_claims};
+use crate::handler::{
+    check_signature, is_claims, is_optional_claims, is_plain_claims, last_segment_is,
+};
 use crate::registry;
 
 pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
@@ -25,10 +27,6 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     errors.finish()?;
     let jwtguard = &args.jwtguard;
 
-    let all = args.scopes.clone().unwrap_or_default();
-    let any = args.any.clone().unwrap_or_default();
-    let refresh = args.refresh.is_some();
-    let fresh = args.fresh.is_some();
     // Plain `Claims` parameters are bound from the guard itself; whatever other extractors
     // remain may want the verified claims too, so only then are they cached in the request.
     let mut bindings = Vec::new();
@@ -39,33 +37,15 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
             other => func.sig.inputs.push(other),
         }
     }
-    // Only jwtguard's `Claims<E>`/`Option<Claims<E>>` extractors read the request cache; an
-    // extractor of your own built on `Claims` verifies again (correct, only slower).
+    // Only jwtguard's `Claims<E>`/`Option<Claims<E>>`/`CurrentUser<U>` extractors read the
+    // request cache; an extractor of your own built on `Claims` verifies again (correct,
+    // only slower).
     let share = func.sig.inputs.iter().any(|input| {
-        matches!(input, FnArg::Typed(typed) if is_claims(&typed.ty) || is_optional_claims(&typed.ty))
+        matches!(input, FnArg::Typed(typed) if is_claims(&typed.ty)
+            || is_optional_claims(&typed.ty)
+            || last_segment_is(&typed.ty, "CurrentUser"))
     });
-    let route = match all.iter().chain(&any).next() {
-        None => quote!(#jwtguard::__private::Route<#refresh, #fresh, #share>),
-        Some(first) => {
-            let scope_len = all
-                .iter()
-                .chain(&any)
-                .map(|name| name.value.len() + 1)
-                .sum::<usize>()
-                .saturating_sub(1);
-            let (n_all, n_any) = (all.len(), any.len());
-            let (all, any) = (
-                registry::index_list(&all, jwtguard),
-                registry::index_list(&any, jwtguard),
-            );
-            let registry = registry::registry_type(first.span);
-            quote! {
-                #jwtguard::__private::Route<#refresh, #fresh, #share, #jwtguard::__private::Scopes<
-                    #registry, #n_all, #all, #n_any, #any, #scope_len,
-                >>
-            }
-        }
-    };
+    let route = route(&args, share);
     let checks = registry::checks(args.all_names(), "protected", jwtguard);
 
     let guard = if bindings.is_empty() {
@@ -97,4 +77,35 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     let checks: syn::Block = syn::parse2(quote!({ #checks }))?;
     func.block.stmts.splice(0..0, checks.stmts);
     Ok(quote!(#func))
+}
+
+/// The route type of a requirement: `Route<REFRESH, FRESH, SHARE[, Scopes<...>]>`.
+pub(crate) fn route(args: &args::Args, share: bool) -> TokenStream {
+    let jwtguard = &args.jwtguard;
+    let all = args.scopes.clone().unwrap_or_default();
+    let any = args.any.clone().unwrap_or_default();
+    let refresh = args.refresh.is_some();
+    let fresh = args.fresh.is_some();
+    match all.iter().chain(&any).next() {
+        None => quote!(#jwtguard::__private::Route<#refresh, #fresh, #share>),
+        Some(first) => {
+            let scope_len = all
+                .iter()
+                .chain(&any)
+                .map(|name| name.value.len() + 1)
+                .sum::<usize>()
+                .saturating_sub(1);
+            let (n_all, n_any) = (all.len(), any.len());
+            let (all, any) = (
+                registry::index_list(&all, jwtguard),
+                registry::index_list(&any, jwtguard),
+            );
+            let registry = registry::registry_type(first.span);
+            quote! {
+                #jwtguard::__private::Route<#refresh, #fresh, #share, #jwtguard::__private::Scopes<
+                    #registry, #n_all, #all, #n_any, #any, #scope_len,
+                >>
+            }
+        }
+    }
 }

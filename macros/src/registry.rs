@@ -48,6 +48,12 @@ pub(crate) fn checks<'a>(
     attribute: &str,
     jwtguard: &CratePath,
 ) -> TokenStream {
+    // How the message names the caller: `#[protected]`, or `require!` for a function-like macro.
+    let attribute = if attribute.ends_with('!') {
+        attribute.to_owned()
+    } else {
+        format!("#[{attribute}]")
+    };
     names
         .map(|name| {
             let value = &name.value;

@@ -46,6 +46,7 @@ pub use auth::{
 pub use cookie::SameSite;
 pub use http::bearer::MAX_AUTHORIZATION_LEN;
 pub use http::cookies::{Cookies, TokenLocation};
+pub use http::current_user::{CurrentUser, LoadUser};
 pub use http::error::{AuthError, AuthErrorKind};
 pub use http::implicit::implicit_refresh;
 pub use http::token_endpoint::PasswordGrant;
@@ -553,3 +554,32 @@ pub use jwtguard_macros::token_endpoint;
 /// Without the macro: take `Claims` and call `auth.revoke_family(&claims).await` (or
 /// `auth.revoke_all(claims.sub())`) in your handler.
 pub use jwtguard_macros::logout;
+
+/// Puts one requirement in front of every route of a router: the guard of
+/// [`#[protected]`](protected) as a layer, with the same arguments, the same compile-time scope
+/// checks against [`scopes!`] and the same answers (401, 403, 400).
+///
+/// ```
+/// use axum::{routing::get, Router};
+/// use jwtguard::{require, scopes, Auth};
+///
+/// scopes! { ADMIN = "admin" }
+///
+/// # fn main() {
+/// # let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build().unwrap();
+/// let admin: Router = Router::new()
+///     .route("/users", get(|| async { "users" }))
+///     .route("/audit", get(|| async { "audit" }))
+///     .route_layer(require!(auth, scopes = "admin", fresh))   // a misspelt scope does not compile
+///     .with_state(auth);
+/// # }
+/// ```
+///
+/// The first argument is the [`Auth`] to verify with (cloned); the others are those of
+/// `#[protected]`: `scopes`, `any`, `fresh`, `refresh`, `crate`. Use `route_layer`, so that a
+/// path that matches no route stays a 404. Handlers behind it take [`Claims`] as usual (they
+/// verify the token again: the layer keeps nothing).
+///
+/// Without the macro: `axum::middleware::from_extractor_with_state::<Claims, Auth>(auth)`
+/// requires a valid access token, and a scope check in each handler does the rest.
+pub use jwtguard_macros::require;

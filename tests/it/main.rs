@@ -2,6 +2,7 @@
 
 mod associated;
 mod cookies;
+mod current_user;
 mod header_fuzz;
 #[deny(warnings, clippy::pedantic)]
 mod hygiene;
@@ -11,6 +12,7 @@ mod operator_log;
 #[deny(warnings)]
 mod param_attributes;
 mod readme;
+mod require;
 mod review;
 mod stacking;
 mod verify_http;

@@ -90,3 +90,11 @@ impl crate::token::revocation::Store for NoRevocation {
 }
 
 const NOTHING: crate::StoreError = crate::StoreError("NoRevocation records nothing");
+
+/// The layer `require!` builds: the guard of `#[protected]` as an axum middleware in front of
+/// every route of a router, with the same answers.
+pub fn require<P: Policy>(
+    auth: crate::Auth,
+) -> axum::middleware::FromExtractorLayer<Guard<P, crate::Auth>, crate::Auth> {
+    axum::middleware::from_extractor_with_state(auth)
+}

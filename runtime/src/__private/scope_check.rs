@@ -135,7 +135,8 @@ impl ScopeCheck {
     }
 }
 
-/// Checks at compile time that `scope`, named in `#[attribute]`, is declared in the registry
+/// Checks at compile time that `scope`, named in `attribute` (`#[protected]`, `require!`), is
+/// declared in the registry
 /// `R`; builds the error message (with a "did you mean") when it is not.
 pub const fn check_scope<R: ScopeRegistry>(attribute: &str, scope: &str) -> ScopeCheck {
     let mut out = ScopeCheck {
@@ -145,9 +146,9 @@ pub const fn check_scope<R: ScopeRegistry>(attribute: &str, scope: &str) -> Scop
     };
     if !R::DECLARED {
         return out
-            .push("`#[")
+            .push("`")
             .push(attribute)
-            .push("]` names the scope \"")
+            .push("` names the scope \"")
             .push(scope)
             .push("\", but this crate declares no scopes: add `jwtguard::scopes! { ")
             .push_const_name(scope)
@@ -162,9 +163,9 @@ pub const fn check_scope<R: ScopeRegistry>(attribute: &str, scope: &str) -> Scop
     out = out
         .push("unknown scope \"")
         .push(scope)
-        .push("\" in `#[")
+        .push("\" in `")
         .push(attribute)
-        .push("]`");
+        .push("`");
     out = match closest(R::SORTED, R::SHARED_PREFIXES, scope.as_bytes()) {
         Some(name) => out
             .push(": did you mean \"")

@@ -35,6 +35,9 @@ pub enum AuthErrorKind {
     TooManyAttempts(u64),
     /// A token from a cookie on an unsafe method without the right CSRF header: 403.
     Csrf(&'static str),
+    /// A failure of the application's own code around authentication (a user loader, a
+    /// route check): a bare 500, logged, nothing said to the client.
+    Internal,
 }
 
 /// An authentication or authorization failure, answered as RFC 6750 says:
@@ -122,7 +125,7 @@ impl AuthError {
         match self.kind {
             AuthErrorKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             AuthErrorKind::InsufficientScope(_) | AuthErrorKind::Csrf(_) => StatusCode::FORBIDDEN,
-            AuthErrorKind::Issue(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AuthErrorKind::Issue(_) | AuthErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AuthErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AuthErrorKind::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             _ => StatusCode::UNAUTHORIZED,
@@ -139,7 +142,7 @@ impl AuthError {
             AuthErrorKind::InsufficientScope(_) => "insufficient_scope",
             AuthErrorKind::NotFresh => "fresh_token_required",
             AuthErrorKind::InvalidCredentials => "invalid_credentials",
-            AuthErrorKind::Issue(_) => "internal_error",
+            AuthErrorKind::Issue(_) | AuthErrorKind::Internal => "internal_error",
             AuthErrorKind::Unavailable => "temporarily_unavailable",
             AuthErrorKind::TooManyAttempts(_) => "too_many_attempts",
             AuthErrorKind::Csrf(_) => "csrf_failed",
@@ -156,7 +159,7 @@ impl AuthError {
             AuthErrorKind::InsufficientScope(_) => "Insufficient scope",
             AuthErrorKind::NotFresh => "Fresh token required",
             AuthErrorKind::InvalidCredentials => "Invalid credentials",
-            AuthErrorKind::Issue(_) => "Internal server error",
+            AuthErrorKind::Issue(_) | AuthErrorKind::Internal => "Internal server error",
             AuthErrorKind::Unavailable => "Authentication is temporarily unavailable",
             AuthErrorKind::TooManyAttempts(_) => "Too many login attempts; try again later",
             AuthErrorKind::Csrf(_) => "CSRF token missing or invalid",
@@ -180,6 +183,7 @@ impl AuthError {
                 return Some(format!("Bearer realm=\"{}\"", quoted(realm)));
             }
             AuthErrorKind::Issue(_)
+            | AuthErrorKind::Internal
             | AuthErrorKind::Unavailable
             | AuthErrorKind::TooManyAttempts(_)
             | AuthErrorKind::Csrf(_) => return None,
@@ -223,6 +227,7 @@ fn description(error: TokenError) -> &'static str {
         TokenError::Malformed => "The token is malformed",
         TokenError::NotRenewable => "The token was not issued here and cannot be renewed",
         TokenError::Revoked => "The token has been revoked",
+        TokenError::UnknownUser => "The token's user no longer exists",
         TokenError::Reused => "The refresh token has already been used",
         TokenError::StoreUnavailable => "The revocation store is unavailable",
     }

@@ -4,6 +4,7 @@ pub(crate) mod authorize;
 pub(crate) mod bearer;
 pub(crate) mod client;
 pub(crate) mod cookies;
+pub(crate) mod current_user;
 pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod implicit;

@@ -99,7 +99,7 @@ impl From<&AuthError> for OAuthError {
                 Self::request(description)
             }
             AuthErrorKind::InsufficientScope(_) => Self::scope(),
-            AuthErrorKind::Issue(_) => Self {
+            AuthErrorKind::Issue(_) | AuthErrorKind::Internal => Self {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "server_error",
                 description: "The server could not issue a token",

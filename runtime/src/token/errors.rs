@@ -58,6 +58,10 @@ pub enum TokenError {
     /// the session lives on; after it, the whole session is revoked.
     #[error("the refresh token has already been used")]
     Reused,
+    /// The token verified, but the user it names no longer exists
+    /// ([`CurrentUser`](crate::CurrentUser)).
+    #[error("the token's user no longer exists")]
+    UnknownUser,
     /// The revocation store cannot tell whether the token is revoked (unreachable, or this
     /// instance's view may be stale): answered 503, never a guess.
     #[error("the revocation store is unavailable")]

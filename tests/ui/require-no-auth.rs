@@ -1,0 +1,5 @@
+use jwtguard::require;
+
+fn main() {
+    let _layer = require!(scopes = "admin");
+}
