@@ -28,6 +28,8 @@ pub(crate) struct Args {
     /// `#[login(throttle = form.username)]`: the attempted username, an expression over the
     /// handler's parameters.
     pub(crate) throttle: Option<syn::Expr>,
+    /// `#[protected(check = path::to::function)]`: the application's own check.
+    pub(crate) check: Option<syn::Path>,
     /// `crate = path`, or `::jwtguard`.
     pub(crate) jwtguard: CratePath,
     jwtguard_given: bool,
@@ -48,7 +50,7 @@ pub(crate) fn parse(
 ) -> Args {
     let mut args = Args::default();
     let valid = match accepts {
-        Accepts::Protected => "`scopes`, `any`, `fresh`, `refresh` or `crate`",
+        Accepts::Protected => "`scopes`, `any`, `fresh`, `refresh`, `check` or `crate`",
         Accepts::Ceiling => "`scopes` or `crate`",
         Accepts::Login => "`scopes`, `throttle` or `crate`",
     };
@@ -88,6 +90,7 @@ pub(crate) fn parse(
                 }
             }
             ("crate", _) => parse_crate(&meta, attribute, &mut args, errors)?,
+            ("check", Accepts::Protected) => parse_check(&meta, attribute, &mut args, errors)?,
             ("fresh" | "refresh", Accepts::Protected) => {
                 if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
                     errors.push(meta.error(format!(
@@ -135,6 +138,34 @@ pub(crate) fn parse(
 }
 
 /// `crate = path`: where the expansion finds jwtguard (see `crate_path.rs`).
+/// `check = path::to::function`.
+fn parse_check(
+    meta: &ParseNestedMeta<'_>,
+    attribute: &str,
+    args: &mut Args,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let value = meta.value().map_err(|_| {
+        meta.error(format!(
+            "`check` in `#[{attribute}]` names a function: write `check = path::to::function`"
+        ))
+    })?;
+    let path: syn::Path = value.parse().map_err(|e| {
+        syn::Error::new(
+            e.span(),
+            format!(
+                "`check` in `#[{attribute}]` names a function by its path, such as `check = owns_tenant`"
+            ),
+        )
+    })?;
+    if args.check.is_some() {
+        errors.push(meta.error(format!("duplicate argument `check` in `#[{attribute}]`")));
+    } else {
+        args.check = Some(path);
+    }
+    Ok(())
+}
+
 fn parse_crate(
     meta: &ParseNestedMeta<'_>,
     attribute: &str,

@@ -60,6 +60,7 @@ pub(crate) fn expand_login(args: TokenStream, mut func: ItemFn) -> syn::Result<T
         0,
         syn::parse_quote!(__jwtguard_signer: #jwtguard::__private::Signer),
     );
+    crate::openapi::responses(&mut func.attrs, jwtguard, false);
     func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Response);
     *func.block = syn::parse2(body)?;
     Ok(quote!(#func))
@@ -123,6 +124,7 @@ pub(crate) fn expand_refresh(args: TokenStream, mut func: ItemFn) -> syn::Result
         let __jwtguard_outcome: #ret = async move #block.await;
         #answer
     }};
+    crate::openapi::responses(&mut func.attrs, jwtguard, false);
     func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Response);
     *func.block = syn::parse2(body)?;
     Ok(quote!(#func))

@@ -8,6 +8,7 @@ mod errors;
 mod handler;
 mod issue;
 mod logout;
+mod openapi;
 mod protected;
 mod registry;
 mod require;

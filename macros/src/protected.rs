@@ -10,7 +10,8 @@
 //! where clause, other parameters, body, return type) stays as written.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned as _;
 use syn::{FnArg, ItemFn};
 
 use crate::args::{self, Accepts};
@@ -46,9 +47,14 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
             || last_segment_is(&typed.ty, "CurrentUser"))
     });
     let route = route(&args, share);
+    crate::openapi::security(
+        &mut func.attrs,
+        args.scopes.as_deref().unwrap_or_default(),
+        args.any.as_deref().unwrap_or_default(),
+    );
     let checks = registry::checks(args.all_names(), "protected", jwtguard);
 
-    let guard = if bindings.is_empty() {
+    let guard = if bindings.is_empty() && args.check.is_none() {
         quote!(Guard)
     } else {
         quote!(ClaimsGuard)
@@ -74,9 +80,51 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
             },
         );
     }
+    if let Some(check) = &args.check {
+        wrap_in_check(&mut func, check, jwtguard)?;
+    }
     let checks: syn::Block = syn::parse2(quote!({ #checks }))?;
     func.block.stmts.splice(0..0, checks.stmts);
     Ok(quote!(#func))
+}
+
+/// `check = path`: the head of the request as a second extractor, the check called with the
+/// claims and that head before the body, the answer `Checked<T>` of the body's `T`.
+fn wrap_in_check(
+    func: &mut ItemFn,
+    check: &syn::Path,
+    jwtguard: &crate::crate_path::CratePath,
+) -> syn::Result<()> {
+    func.sig.inputs.insert(
+        1,
+        syn::parse_quote!(__jwtguard_head: #jwtguard::__private::RequestHead),
+    );
+    let output = match &func.sig.output {
+        syn::ReturnType::Default => quote!(()),
+        syn::ReturnType::Type(_, ty) => quote!(#ty),
+    };
+    let name = quote!(#check).to_string().replace(' ', "");
+    let block = &func.block;
+    // Spanned on the path: a function that does not fit is reported where it is named.
+    let call =
+        quote_spanned!(check.span()=> #check(&__jwtguard_checked_claims, &__jwtguard_head.0));
+    let resolve =
+        quote_spanned!(check.span()=> (&&#jwtguard::__private::CheckCall::new(#call)).resolve());
+    let body = quote! {{
+        let __jwtguard_checked_claims = #jwtguard::__private::ClaimsGuard::claims(&__jwtguard_guard);
+        #[allow(unused_imports)]
+        use #jwtguard::__private::{AsyncCheck as _, SyncCheck as _};
+        // The call is taken out of its wrapper here, so that nothing !Sync lives across the await.
+        let __jwtguard_pending = #resolve;
+        let __jwtguard_outcome = __jwtguard_pending.await;
+        if let ::core::result::Result::Err(refusal) = #jwtguard::__private::checked(__jwtguard_outcome, #name) {
+            return #jwtguard::__private::Checked::Refused(refusal);
+        }
+        #jwtguard::__private::Checked::Passed(async move #block.await)
+    }};
+    func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Checked<#output>);
+    *func.block = syn::parse2(body)?;
+    Ok(())
 }
 
 /// The route type of a requirement: `Route<REFRESH, FRESH, SHARE[, Scopes<...>]>`.

@@ -41,6 +41,12 @@ fn expand_inner(input: TokenStream) -> syn::Result<TokenStream> {
     .parse2(input)?;
     let mut errors = Errors::default();
     let args = args::parse(rest, "require", Accepts::Protected, &mut errors);
+    if let Some(check) = &args.check {
+        errors.push(syn::Error::new_spanned(
+            check,
+            "`check` belongs on `#[protected]` handlers: a router-wide layer runs before any handler's arguments exist",
+        ));
+    }
     errors.finish().map_err(as_macro)?;
     let jwtguard = &args.jwtguard;
     // Nothing after the layer can read what it verified: it keeps nothing.

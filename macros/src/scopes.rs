@@ -144,6 +144,8 @@ fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
         }
     });
     let names = items.iter().map(|i| &i.name);
+    // The doc comments, for the descriptions an OpenAPI document shows.
+    let descriptions = items.iter().map(description);
     let mut sorted: Vec<(&String, u16)> = values
         .iter()
         .enumerate()
@@ -162,6 +164,7 @@ fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
             &[#(#names),*],
             <__JwtguardScopeRegistry as #jwtguard::__private::ScopeRegistry>::SORTED,
             #fingerprint,
+            &[#(#descriptions),*],
         );
 
         #[doc(hidden)]
@@ -206,4 +209,22 @@ fn fingerprint(values: &[String]) -> u64 {
         }
     }
     hash | 1
+}
+
+/// An item's doc comment, its lines joined: the scope's description in an OpenAPI document.
+fn description(item: &Item) -> String {
+    item.attrs
+        .iter()
+        .filter_map(|attr| match &attr.meta {
+            syn::Meta::NameValue(doc) => match &doc.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(text),
+                    ..
+                }) => Some(text.value().trim().to_owned()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -77,6 +77,7 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     func.sig
         .inputs
         .push(syn::parse_quote!(__jwtguard_token: #jwtguard::__private::TokenRequest));
+    crate::openapi::responses(&mut func.attrs, jwtguard, true);
     func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Response);
     *func.block = syn::parse2(body)?;
     Ok(quote!(#func))

@@ -33,6 +33,9 @@ mod token;
 #[cfg(feature = "password")]
 pub mod password;
 
+#[cfg(feature = "utoipa")]
+pub mod openapi;
+
 #[doc(hidden)]
 pub mod __private;
 
@@ -118,6 +121,7 @@ pub mod revocation {
 /// | `any = "a b"` / `any = ["a", "b"]` | the token must grant at least one |
 /// | `fresh` | only a fresh token (straight from a `#[login]`, not from a refresh) |
 /// | `refresh` | a refresh token instead of an access token (not with `fresh`) |
+/// | `check = path` | then the application's own rule: see below |
 /// | `crate = path` | where to find jwtguard when the dependency is renamed (see below) |
 ///
 /// Every scope is checked **at compile time** against the crate's [`scopes!`], which must sit
@@ -166,6 +170,32 @@ pub mod revocation {
 /// #[jwt::protected(crate = jwt, scopes = "reports:read")]
 /// async fn reports() -> &'static str { "q3" }
 /// ```
+///
+/// # Custom checks
+///
+/// `check = path::to::function` runs a rule of yours after the token and the scopes passed
+/// (the user owns the tenant, the account is active, ...). The function takes the verified
+/// claims and the request's head (method, URI, version, headers; no extensions), may be sync
+/// or `async`, and returns `bool` or `Result<bool, E>` with `E: Display`:
+///
+/// ```
+/// use axum::http::request::Parts;
+/// use jwtguard::{protected, Claims};
+///
+/// fn owns_tenant(claims: &Claims, head: &Parts) -> bool {
+///     head.uri.path().strip_prefix("/tenants/") == Some(claims.sub())
+/// }
+///
+/// #[protected(check = owns_tenant)]
+/// async fn tenant() -> &'static str { "yours" }
+/// # fn main() {}
+/// ```
+///
+/// `true` runs the handler; `false` is a 403 `{"error":"access_denied"}`; an `Err` is a 500 that
+/// says nothing to the client and is logged with `tracing::error!`. A path that does not
+/// resolve, or a function of another shape, does not compile (the error points at the path).
+/// The handler's answer type `T` becomes `Checked<T>` (an `IntoResponse`). Without the
+/// macro: call your function at the top of the handler with `Claims` and the request's parts.
 ///
 /// # Answers
 ///

@@ -1,6 +1,7 @@
 //! Behaviour tests over a real server on 127.0.0.1:0. One binary, one module per part.
 
 mod associated;
+mod check;
 mod cookies;
 mod current_user;
 mod header_fuzz;

@@ -7,6 +7,7 @@
 // axum's own error type for handlers is `Response`; boxing it here would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+mod check;
 mod guard;
 mod issue;
 mod logout;
@@ -17,6 +18,9 @@ pub use axum_core::response::{IntoResponse, Response};
 
 pub use crate::token::kind::TokenKind;
 pub use crate::token::scope::Registry;
+pub use check::{
+    AsyncCheck, CheckCall, CheckFuture, CheckOutcome, Checked, RequestHead, SyncCheck, checked,
+};
 pub use guard::{ClaimsGuard, Guard, HasAuth, Policy, PolicySpec};
 pub use issue::{
     IntoGrant, RefreshGuard, Signer, TokenContext, TokenRequest, attempt, login, login_throttled,

@@ -18,8 +18,12 @@ use crate::token::errors::TokenError;
 /// use axum::{extract::FromRef, routing::get, Router};
 /// use jwtguard::{Auth, Claims, CurrentUser, LoadUser};
 ///
-/// #[derive(Clone, FromRef)]
+/// #[derive(Clone)]
 /// struct AppState { auth: Auth, db: Db }
+///
+/// impl FromRef<AppState> for Auth {   // or #[derive(FromRef)] with axum's `macros` feature
+///     fn from_ref(state: &AppState) -> Auth { state.auth.clone() }
+/// }
 ///
 /// #[derive(Clone)]
 /// struct Db;

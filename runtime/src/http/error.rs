@@ -35,6 +35,8 @@ pub enum AuthErrorKind {
     TooManyAttempts(u64),
     /// A token from a cookie on an unsafe method without the right CSRF header: 403.
     Csrf(&'static str),
+    /// A route's own check (`#[protected(check = ...)]`) refused the request: 403.
+    Denied,
     /// A failure of the application's own code around authentication (a user loader, a
     /// route check): a bare 500, logged, nothing said to the client.
     Internal,
@@ -124,7 +126,9 @@ impl AuthError {
     pub fn status(&self) -> StatusCode {
         match self.kind {
             AuthErrorKind::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            AuthErrorKind::InsufficientScope(_) | AuthErrorKind::Csrf(_) => StatusCode::FORBIDDEN,
+            AuthErrorKind::InsufficientScope(_)
+            | AuthErrorKind::Csrf(_)
+            | AuthErrorKind::Denied => StatusCode::FORBIDDEN,
             AuthErrorKind::Issue(_) | AuthErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AuthErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AuthErrorKind::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -146,6 +150,7 @@ impl AuthError {
             AuthErrorKind::Unavailable => "temporarily_unavailable",
             AuthErrorKind::TooManyAttempts(_) => "too_many_attempts",
             AuthErrorKind::Csrf(_) => "csrf_failed",
+            AuthErrorKind::Denied => "access_denied",
         }
     }
 
@@ -163,6 +168,7 @@ impl AuthError {
             AuthErrorKind::Unavailable => "Authentication is temporarily unavailable",
             AuthErrorKind::TooManyAttempts(_) => "Too many login attempts; try again later",
             AuthErrorKind::Csrf(_) => "CSRF token missing or invalid",
+            AuthErrorKind::Denied => "Access denied",
         }
     }
 
@@ -186,7 +192,8 @@ impl AuthError {
             | AuthErrorKind::Internal
             | AuthErrorKind::Unavailable
             | AuthErrorKind::TooManyAttempts(_)
-            | AuthErrorKind::Csrf(_) => return None,
+            | AuthErrorKind::Csrf(_)
+            | AuthErrorKind::Denied => return None,
             AuthErrorKind::InvalidRequest(d) => (
                 "invalid_request",
                 format!("error_description=\"{}\"", quoted(d)),

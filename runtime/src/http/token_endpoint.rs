@@ -98,7 +98,7 @@ impl From<&AuthError> for OAuthError {
             AuthErrorKind::InvalidRequest(description) | AuthErrorKind::Csrf(description) => {
                 Self::request(description)
             }
-            AuthErrorKind::InsufficientScope(_) => Self::scope(),
+            AuthErrorKind::InsufficientScope(_) | AuthErrorKind::Denied => Self::scope(),
             AuthErrorKind::Issue(_) | AuthErrorKind::Internal => Self {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 code: "server_error",

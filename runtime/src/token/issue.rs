@@ -24,6 +24,7 @@ use super::verify::MAX_TOKEN_LEN;
 ///
 /// As an axum response it is a 200 with `Cache-Control: no-store`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The access token.
     pub access_token: String,

@@ -74,6 +74,8 @@ pub struct Registry {
     /// under a wildcard prefix is one contiguous run. Sorted by the `scopes!` macro.
     sorted: &'static [(&'static str, u16)],
     fingerprint: u64,
+    /// The doc comments of `scopes!`, in declaration order.
+    descriptions: &'static [&'static str],
 }
 
 impl Registry {
@@ -82,12 +84,26 @@ impl Registry {
         scopes: &'static [Scope],
         sorted: &'static [(&'static str, u16)],
         fingerprint: u64,
+        descriptions: &'static [&'static str],
     ) -> Self {
         Self {
             scopes,
             sorted,
             fingerprint,
+            descriptions,
         }
+    }
+
+    /// The scope's doc comment in `scopes!` ("" without one, or for a scope of another
+    /// registry).
+    pub fn description(&self, scope: Scope) -> &'static str {
+        if scope.registry() != self.fingerprint {
+            return "";
+        }
+        self.descriptions
+            .get(usize::from(scope.index()))
+            .copied()
+            .unwrap_or_default()
     }
 
     /// Every declared scope, in declaration order.
@@ -223,7 +239,7 @@ mod tests {
         ("reports:write", 2),
         ("reportsx", 3),
     ];
-    static REGISTRY: Registry = Registry::__new(SCOPES, SORTED, 7);
+    static REGISTRY: Registry = Registry::__new(SCOPES, SORTED, 7, &[]);
 
     fn granted(names: &[&str]) -> ScopeSet {
         let mut set = ScopeSet::with_capacity(REGISTRY.len());

@@ -1,0 +1,6 @@
+use jwtguard::protected;
+
+#[protected(check = owns_tenat)]
+async fn tenant() {}
+
+fn main() {}
