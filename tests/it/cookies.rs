@@ -315,6 +315,11 @@ async fn the_refresh_cookie_renews_with_its_csrf_value_and_logout_clears_everyth
         .await;
     let renewed = Jar::of(&reply);
     assert_eq!(claims_of(&renewed.access)["fresh"], false);
+    // A browser's refresh answers in cookies only: no script reads a fresh pair in the body.
+    assert_eq!(
+        reply.json(),
+        json!({"token_type": "bearer", "expires_in": 900})
+    );
 
     // Logout from the cookie is an unsafe request: CSRF first.
     let reply = Call::post("/logout")

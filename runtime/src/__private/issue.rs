@@ -15,7 +15,7 @@ use crate::http::error::{AuthError, render_with};
 use crate::http::extract::{claims, missing};
 use crate::http::locate::{check_csrf, locate};
 use crate::http::refresh_body::refresh_token;
-use crate::http::respond::pair_answer;
+use crate::http::respond::{pair_answer, pair_answer_to};
 use crate::http::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
 use crate::throttle::Attempt;
 use crate::token::claims::{Claims, Verified, scope_names};
@@ -121,6 +121,8 @@ pub fn login<G: IntoGrant>(
 pub struct RefreshGuard {
     auth: Auth,
     token: Verified,
+    /// Presented in the refresh cookie: a browser's refresh, answered in cookies only.
+    from_cookie: bool,
 }
 
 impl core::fmt::Debug for RefreshGuard {
@@ -160,7 +162,11 @@ where
             check_csrf(&parts, &auth, found, token.csrf())?;
         }
         // Consumed by `refresh`, once the successor is signed.
-        Ok(Self { auth, token })
+        Ok(Self {
+            auth,
+            token,
+            from_cookie: cookie.is_some(),
+        })
     }
 }
 
@@ -194,7 +200,7 @@ pub async fn refresh<G: IntoGrant>(
         }
     };
     match guard.auth.rotate(&guard.token).await {
-        Ok(()) => pair_answer(&guard.auth, pair),
+        Ok(()) => pair_answer_to(&guard.auth, pair, guard.from_cookie),
         Err(error) => AuthError::from(error)
             .with_auth(&guard.auth)
             .into_response(),

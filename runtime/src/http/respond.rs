@@ -23,8 +23,15 @@ impl IntoResponse for TokenResponse {
 }
 
 /// A token pair as the answer of a login or refresh endpoint: the JSON, and in cookie mode the
-/// token cookies and their CSRF cookies.
+/// token cookies and their CSRF cookies. A refresh made with the refresh cookie is a
+/// browser's: its answer keeps the tokens out of the body (`cookies_only`), or a script
+/// injected in the page could read a fresh pair there, which `HttpOnly` exists to prevent.
 pub(crate) fn pair_answer(auth: &Auth, pair: TokenResponse) -> Response {
+    pair_answer_to(auth, pair, false)
+}
+
+/// [`pair_answer`], with the tokens left out of the body when `cookies_only`.
+pub(crate) fn pair_answer_to(auth: &Auth, pair: TokenResponse, cookies_only: bool) -> Response {
     let cookies = auth.inner.cookies.as_ref().map(|cookies| {
         let mut headers = http::HeaderMap::new();
         let now = crate::token::verify::now();
@@ -32,7 +39,21 @@ pub(crate) fn pair_answer(auth: &Auth, pair: TokenResponse) -> Response {
         cookies.set(&mut headers, TokenKind::Refresh, &pair.refresh_token, now);
         headers
     });
-    let mut response = pair.into_response();
+    let cookies_only = cookies_only && cookies.is_some();
+    let mut response = if cookies_only {
+        let body = serde_json::json!({
+            "token_type": pair.token_type,
+            "expires_in": pair.expires_in,
+        });
+        let mut response = Response::new(body.to_string().into());
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(PRAGMA, HeaderValue::from_static("no-cache"));
+        response
+    } else {
+        pair.into_response()
+    };
     if let Some(cookies) = cookies {
         response.headers_mut().extend(cookies);
     }
