@@ -75,6 +75,9 @@ pub trait LoadUser<S>: Clone + Send + Sync + Sized + 'static {
 /// | no token, a bad token | as [`Claims`]: 401 |
 /// | the token's user no longer exists (`Ok(None)`) | 401 `invalid_token`, "The token's user no longer exists" |
 /// | the loader fails (`Err`) | 500, logged with `tracing::error!`, nothing said to the client |
+///
+/// Without it: take [`Claims`] and call your loader in the handler (once per handler, and the
+/// 401/500 answers are yours to write).
 #[derive(Debug, Clone)]
 pub struct CurrentUser<U>(pub U);
 
