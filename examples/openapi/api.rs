@@ -123,7 +123,7 @@ fn own_tenant(claims: &Claims, head: &Parts) -> bool {
         .iter()
         .find(|(name, _, _)| *name == claims.sub())
         .map(|(_, _, tenant)| *tenant);
-    head.uri.path().strip_prefix("/tenants/") == tenant
+    tenant.is_some() && head.uri.path().strip_prefix("/tenants/") == tenant
 }
 
 /// A tenant's page, for its own users only.

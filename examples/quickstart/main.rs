@@ -35,11 +35,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     // Cookie mode for the page at `/` (API clients keep using `Authorization: Bearer`, looked
-    // at first). Plain http on 127.0.0.1: the cookies cannot be `Secure` here, and jwtguard
-    // warns about it at startup.
+    // at first). Plain http on a loopback address: the cookies cannot be `Secure` there, and
+    // jwtguard warns about it at startup. On any other address they stay `Secure`.
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let loopback = host
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+        || host == "localhost";
     let cookies = jwtguard::Cookies::default()
-        .insecure_for_local_development()
         .implicit_refresh(std::time::Duration::from_secs(120), ["/logout"]);
+    let cookies = if loopback {
+        cookies.insecure_for_local_development()
+    } else {
+        cookies
+    };
     let builder = if std::env::var_os("JWT_SECRET_KEY").is_some() {
         jwtguard::AuthBuilder::from_env()?
     } else {
@@ -61,7 +70,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "memory (set REDIS_URL to share revocations between instances)"
     };
 
-    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
     let port = std::env::var("PORT").unwrap_or_else(|_| "8000".to_owned());
     let listener = tokio::net::TcpListener::bind(format!("{host}:{port}")).await?;
     let url = format!("http://{}", listener.local_addr()?);

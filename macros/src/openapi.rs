@@ -44,8 +44,13 @@ fn amend(attrs: &mut [Attribute], name: &str, argument: &TokenStream) {
             continue;
         }
         let existing = &list.tokens;
-        list.tokens = if existing.is_empty() {
-            argument.clone()
+        let ends_with_comma = existing
+            .clone()
+            .into_iter()
+            .last()
+            .is_some_and(|tree| matches!(tree, TokenTree::Punct(p) if p.as_char() == ','));
+        list.tokens = if existing.is_empty() || ends_with_comma {
+            quote!(#existing #argument)
         } else {
             quote!(#existing, #argument)
         };

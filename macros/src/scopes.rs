@@ -215,6 +215,7 @@ fn fingerprint(values: &[String]) -> u64 {
 fn description(item: &Item) -> String {
     item.attrs
         .iter()
+        .filter(|attr| attr.path().is_ident("doc"))
         .filter_map(|attr| match &attr.meta {
             syn::Meta::NameValue(doc) => match &doc.value {
                 syn::Expr::Lit(syn::ExprLit {

@@ -183,7 +183,7 @@ pub mod revocation {
 /// use jwtguard::{protected, Claims};
 ///
 /// fn owns_tenant(claims: &Claims, head: &Parts) -> bool {
-///     head.uri.path().strip_prefix("/tenants/") == Some(claims.sub())
+///     head.uri.path().strip_prefix("/tenants/") == Some(claims.sub())   // the path is /tenants/{sub}
 /// }
 ///
 /// #[protected(check = owns_tenant)]

@@ -407,6 +407,33 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
         "a revoked token is never renewed"
     );
 
+    // A login answered to a request carrying an old access cookie: its own cookies win.
+    let jar = login(addr).await;
+    let reply = Call::post("/login")
+        .header("cookie", &jar.cookie)
+        .json(&json!({"username": "bob"}))
+        .send(addr)
+        .await;
+    let set = set_cookies(&reply);
+    assert_eq!(
+        claims_of(value(&set["access_token_cookie"]))["sub"],
+        "bob",
+        "the login's cookie, not a renewal of ann's"
+    );
+    assert_eq!(
+        reply.headers.get_all("set-cookie").iter().count(),
+        4,
+        "no renewed cookie appended"
+    );
+    // A request a Bearer header authenticated: the cookie did not decide, nothing renewed.
+    let reply = Call::get("/me")
+        .bearer(&jar.access)
+        .header("cookie", &jar.cookie)
+        .send(addr)
+        .await;
+    assert_eq!(reply.status, 200);
+    assert!(set_cookies(&reply).is_empty());
+
     // Outside the window: nothing renewed.
     let outside =
         cookie_auth(Cookies::default().implicit_refresh(Duration::from_secs(60), ["/logout"]));

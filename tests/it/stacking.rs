@@ -43,8 +43,19 @@ async fn renew(claims: Claims) -> Grant {
     Grant::renew(&claims)
 }
 
+/// A multi-line attribute with a trailing comma: the security requirement still fits in.
+#[protected(any = "reports:read admin")]
+#[utoipa::path(
+    get,
+    path = "/trailing",
+    responses((status = 200, description = "ok")),
+)]
+async fn trailing() -> &'static str {
+    "ok"
+}
+
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(documented))]
+#[openapi(paths(documented, trailing))]
 struct ApiDoc;
 
 #[tokio::test]
@@ -53,6 +64,7 @@ async fn stacked_handlers_still_guard_and_issue() {
         .route("/debugged", get(debugged))
         .route("/traced", get(traced))
         .route("/documented", get(documented))
+        .route("/trailing", get(trailing))
         .route("/login", post(log_in))
         .route("/refresh", post(renew))
         .with_state(auth());
@@ -81,5 +93,13 @@ async fn stacked_handlers_still_guard_and_issue() {
 #[test]
 fn utoipa_still_documents_the_protected_route() {
     let spec = serde_json::to_value(<ApiDoc as utoipa::OpenApi>::openapi()).unwrap();
+    assert_eq!(
+        spec["paths"]["/trailing"]["get"]["security"],
+        json!([{"jwtguard": ["reports:read"]}, {"jwtguard": ["admin"]}])
+    );
+    assert_eq!(
+        spec["paths"]["/documented"]["get"]["security"],
+        json!([{"jwtguard": ["reports:read"]}])
+    );
     assert!(spec["paths"]["/documented"]["get"].is_object(), "{spec}");
 }

@@ -327,7 +327,9 @@ async fn refresh_grant(
     };
     // Consumed last: nothing that can fail comes after it but the store itself.
     match auth.rotate(&token).await {
-        Ok(()) => pair_answer(auth, pair),
+        // A token endpoint answers API clients, never with cookies: a cross-site form posted
+        // to it must not log a browser into the attacker's account (login CSRF).
+        Ok(()) => pair.into_response(),
         Err(error) => OAuthError::from(&AuthError::from(error)).into_response(),
     }
 }
@@ -357,7 +359,7 @@ pub async fn token_answer<G: IntoGrant>(
     }
     grant.clamp_to(ceiling);
     match oauth_pair(&context.auth, grant, context.scope.as_deref(), None) {
-        Ok(pair) => pair_answer(&context.auth, pair),
+        Ok(pair) => pair.into_response(),
         Err(refusal) => refusal,
     }
 }

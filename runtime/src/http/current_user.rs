@@ -81,9 +81,13 @@ pub trait LoadUser<S>: Clone + Send + Sync + Sized + 'static {
 #[derive(Debug, Clone)]
 pub struct CurrentUser<U>(pub U);
 
-/// The user once loaded, kept in the request for the next extractor that asks.
+/// The user once loaded, kept in the request for the next extractor that asks, with the
+/// `Auth` that verified its token: another configuration (a nested router's) verifies again.
 #[derive(Clone)]
-struct Loaded<U>(U);
+struct Loaded<U> {
+    origin: usize,
+    user: U,
+}
 
 impl<S, U> FromRequestParts<S> for CurrentUser<U>
 where
@@ -94,14 +98,21 @@ where
     type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        if let Some(Loaded(user)) = parts.extensions.get::<Loaded<U>>() {
-            return Ok(Self(user.clone()));
+        let auth = Auth::from_ref(state);
+        if let Some(loaded) = parts
+            .extensions
+            .get::<Loaded<U>>()
+            .filter(|loaded| loaded.origin == auth.origin())
+        {
+            return Ok(Self(loaded.user.clone()));
         }
         let claims = Claims::<()>::from_request_parts(parts, state).await?;
-        let auth = Auth::from_ref(state);
         match U::load(&claims, state).await {
             Ok(Some(user)) => {
-                parts.extensions.insert(Loaded(user.clone()));
+                parts.extensions.insert(Loaded {
+                    origin: auth.origin(),
+                    user: user.clone(),
+                });
                 Ok(Self(user))
             }
             Ok(None) => Err(AuthError::from(TokenError::UnknownUser).with_auth(&auth)),
