@@ -318,8 +318,9 @@ impl AuthBuilder {
         self
     }
 
-    /// Cookie mode, for browsers: `#[login]`, `#[refresh]` and the token endpoint also set
-    /// the token cookies and their CSRF cookies, `#[logout]` clears them, the refresh route
+    /// Cookie mode, for browsers: `#[login]` and `#[refresh]` also set the token cookies and
+    /// their CSRF cookies (a `#[token_endpoint]` never does: it answers API clients, and a
+    /// cross-site form must not log a browser in), `#[logout]` clears them, the refresh route
     /// reads the refresh cookie, and a token from a cookie on an unsafe method needs the
     /// CSRF header. Unless [`token_locations`](Self::token_locations) says otherwise, tokens
     /// are then looked for in `Authorization: Bearer` first, then in the cookie. See
