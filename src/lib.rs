@@ -30,6 +30,24 @@ pub async fn serve(router: Router) -> SocketAddr {
     addr
 }
 
+/// [`serve`], with each request's peer address in `ConnectInfo` (what login throttling
+/// counts per client).
+pub async fn serve_with_peers(router: Router) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .expect("server");
+    });
+    addr
+}
+
 /// An answer as the client saw it.
 #[derive(Debug)]
 pub struct Reply {

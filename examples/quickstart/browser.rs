@@ -51,20 +51,7 @@ async fn serve_quickstart() -> SocketAddr {
         .cookies(cookies)
         .build()
         .expect("the quickstart's Auth");
-    let router = app::router(auth);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let addr = listener.local_addr().expect("local address");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("server");
-    });
-    addr
+    jwtguard_tests::serve_with_peers(app::router(auth)).await
 }
 
 /// A `chromedriver` on a free loopback port and, once [`Driver::open`] has made one, its

@@ -56,19 +56,7 @@ async fn start(auth: Auth) -> (SocketAddr, Arc<AtomicUsize>) {
             auth,
             checks: checks.clone(),
         });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("address");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("server");
-    });
-    (addr, checks)
+    (jwtguard_tests::serve_with_peers(router).await, checks)
 }
 
 async fn attempt(addr: SocketAddr, user: &str, password: &str) -> Reply {
