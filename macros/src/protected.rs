@@ -107,7 +107,7 @@ fn wrap_in_check(
     let block = &func.block;
     // Spanned on the path: a function that does not fit is reported where it is named.
     let call =
-        quote_spanned!(check.span()=> #check(&__jwtguard_checked_claims, &__jwtguard_head.0));
+        quote_spanned!(check.span()=> #check(&__jwtguard_checked_claims, &__jwtguard_head.parts));
     let resolve =
         quote_spanned!(check.span()=> (&&#jwtguard::__private::CheckCall::new(#call)).resolve());
     let body = quote! {{
@@ -117,7 +117,7 @@ fn wrap_in_check(
         // The call is taken out of its wrapper here, so that nothing !Sync lives across the await.
         let __jwtguard_pending = #resolve;
         let __jwtguard_outcome = __jwtguard_pending.await;
-        if let ::core::result::Result::Err(refusal) = #jwtguard::__private::checked(__jwtguard_outcome, #name) {
+        if let ::core::result::Result::Err(refusal) = #jwtguard::__private::checked(__jwtguard_outcome, #name, &__jwtguard_head) {
             return #jwtguard::__private::Checked::Refused(refusal);
         }
         #jwtguard::__private::Checked::Passed(async move #block.await)

@@ -89,3 +89,29 @@ async fn an_async_check_passes_refuses_and_fails_silently() {
     assert_eq!(reply.json()["error"], "internal_error");
     assert!(!reply.text().contains("secret-host"));
 }
+
+#[tokio::test]
+async fn a_check_refusal_is_rendered_with_the_applications_body_hook() {
+    fn body(parts: jwtguard::ErrorParts) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        axum::Json(serde_json::json!({ "problem": parts.code })).into_response()
+    }
+    let auth = jwtguard::Auth::builder()
+        .secret(crate::SECRET)
+        .error_body(body)
+        .build()
+        .expect("auth");
+    let addr = serve(
+        Router::new()
+            .route("/duty", get(duty))
+            .with_state(auth.clone()),
+    )
+    .await;
+    let token = auth.create_access_token(&Grant::to("bob")).expect("token");
+    let reply = Call::get("/duty").bearer(&token).send(addr).await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"problem": "access_denied"})
+    );
+}

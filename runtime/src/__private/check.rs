@@ -11,6 +11,8 @@ use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::request::Parts;
 
+use super::guard::HasAuth;
+use crate::auth::Auth;
 use crate::http::error::{AuthError, AuthErrorKind};
 
 /// What a check may return: `bool`, or `Result<bool, E>` whose error is logged.
@@ -89,16 +91,24 @@ impl<'a, T: CheckOutcome + Send + 'a> SyncCheck<'a> for CheckCall<T> {
 }
 
 /// `Ok(())` when the check allowed the request; a 403 when it refused; a 500 (logged, nothing
-/// said to the client) when it failed.
-pub fn checked(outcome: Result<bool, String>, check: &'static str) -> Result<(), Response> {
+/// said to the client) when it failed; rendered with the application's `Auth` like every
+/// other refusal.
+pub fn checked(
+    outcome: Result<bool, String>,
+    check: &'static str,
+    head: &RequestHead,
+) -> Result<(), Response> {
     match outcome {
         Ok(true) => Ok(()),
         Ok(false) => Err(AuthError::new(AuthErrorKind::Denied)
+            .with_auth(&head.auth)
             .required(check)
             .into_response()),
         Err(error) => {
             tracing::error!(check, error = %error, "jwtguard: a route check failed");
-            Err(AuthError::new(AuthErrorKind::Internal).into_response())
+            Err(AuthError::new(AuthErrorKind::Internal)
+                .with_auth(&head.auth)
+                .into_response())
         }
     }
 }
@@ -122,20 +132,32 @@ impl<T: IntoResponse> IntoResponse for Checked<T> {
     }
 }
 
-/// The extractor a checked route gains: the request's head (method, URI, version, headers;
-/// not its extensions), for the check.
+/// The extractor a checked route gains: the request's head (method, URI, version, headers,
+/// and its extensions, so a check can read what axum put there), for the check; and the
+/// configuration its refusals are rendered with.
 #[derive(Debug)]
-pub struct RequestHead(pub Parts);
+pub struct RequestHead {
+    /// The head of the request.
+    pub parts: Parts,
+    auth: Auth,
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestHead {
+impl<S> FromRequestParts<S> for RequestHead
+where
+    S: HasAuth + Send + Sync,
+{
     type Rejection = core::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let mut head = http::Request::new(()).into_parts().0;
         head.method = parts.method.clone();
         head.uri = parts.uri.clone();
         head.version = parts.version;
         head.headers = parts.headers.clone();
-        Ok(Self(head))
+        head.extensions = parts.extensions.clone();
+        Ok(Self {
+            parts: head,
+            auth: state.auth(),
+        })
     }
 }
