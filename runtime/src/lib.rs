@@ -175,7 +175,7 @@ pub mod revocation {
 ///
 /// `check = path::to::function` runs a rule of yours after the token and the scopes passed
 /// (the user owns the tenant, the account is active, ...). The function takes the verified
-/// claims and the request's head (method, URI, version, headers; no extensions), may be sync
+/// claims and the request's head (method, URI, version, headers, extensions), may be sync
 /// or `async`, and returns `bool` or `Result<bool, E>` with `E: Display`:
 ///
 /// ```
