@@ -3,6 +3,8 @@
 use super::error::{AuthError, AuthErrorKind};
 use crate::auth::Auth;
 use crate::token::claims::Claims;
+use crate::token::grant::Grant;
+use crate::token::issue::TokenResponse;
 use crate::token::kind::TokenKind;
 use crate::token::scope::{Registry, Scope};
 
@@ -39,5 +41,39 @@ impl Auth {
             );
         }
         Ok(Claims::standard(verified))
+    }
+}
+
+impl Auth {
+    /// What `#[refresh]` does, as a plain call: verifies `refresh_token` (this application's
+    /// own), renews its subject, scopes and extra claims into the next pair of its session
+    /// (never fresh, never past the session's end), and consumes it (rotation: presented again,
+    /// it is refused, and after the grace window its whole session is revoked).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use jwtguard::{Auth, Grant};
+    /// let auth = Auth::builder().secret("a-secret-of-at-least-32-bytes-long!!").build()?;
+    /// let pair = auth.create_token_pair(&Grant::to("ann"))?;
+    /// let next = auth.refresh_token_pair(&pair.refresh_token).await?;
+    /// assert!(auth.verify(&next.access_token).is_ok());
+    /// assert!(auth.refresh_token_pair(&pair.refresh_token).await.is_err(), "used once");
+    /// # Ok(()) }
+    /// ```
+    pub async fn refresh_token_pair(
+        &self,
+        refresh_token: &str,
+    ) -> Result<TokenResponse, AuthError> {
+        let refuse = |error: AuthError| error.with_auth(self);
+        let token = self
+            .renewable(refresh_token)
+            .map_err(|e| refuse(AuthError::from(e)))?;
+        let pair = self
+            .renew_pair(&token, &Grant::renew(&Claims::standard(token.clone())))
+            .map_err(|e| refuse(AuthError::from(e)))?;
+        self.rotate(&token)
+            .await
+            .map_err(|e| refuse(AuthError::from(e)))?;
+        Ok(pair)
     }
 }
