@@ -17,6 +17,17 @@ jwtguard::scopes! {
     PROFILE = "profile",
 }
 
+/// What jwtguard writes into an access token: the typed claims, and the session's (`ver`,
+/// `fam`, `fam_exp`), so that `encode` signs the same payload.
+#[derive(serde::Serialize)]
+struct IssuedClaims {
+    #[serde(flatten)]
+    typed: TypedClaims,
+    ver: u64,
+    fam: String,
+    fam_exp: i64,
+}
+
 fn main() {
     let auth = Auth::builder().secret(SECRET).build().expect("auth");
     let grant = Grant::to("user1")
@@ -26,15 +37,22 @@ fn main() {
     // The claims of the access token jwtguard issues, for `jsonwebtoken::encode`.
     let pair = auth.create_token_pair(&grant).expect("pair");
     let claims = auth.verify(&pair.access_token).expect("valid");
-    let claims = TypedClaims {
-        sub: claims.sub().to_owned(),
-        iat: claims.iat(),
-        nbf: claims.nbf().expect("nbf"),
-        exp: claims.exp(),
-        jti: claims.jti().to_owned(),
-        kind: "access".to_owned(),
-        fresh: claims.fresh(),
-        scopes: claims.scopes(),
+    let payload: serde_json::Value =
+        serde_json::from_str(claims.payload_json()).expect("the payload is JSON");
+    let claims = IssuedClaims {
+        typed: TypedClaims {
+            sub: claims.sub().to_owned(),
+            iat: claims.iat(),
+            nbf: claims.nbf().expect("nbf"),
+            exp: claims.exp(),
+            jti: claims.jti().to_owned(),
+            kind: "access".to_owned(),
+            fresh: claims.fresh(),
+            scopes: claims.scopes(),
+        },
+        ver: claims.version(),
+        fam: claims.family().to_owned(),
+        fam_exp: payload["fam_exp"].as_i64().expect("fam_exp"),
     };
     let key = EncodingKey::from_secret(SECRET.as_bytes());
     let header = Header::new(Algorithm::HS256);

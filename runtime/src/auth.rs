@@ -642,13 +642,22 @@ impl Auth {
         fresh: bool,
     ) -> Result<TokenResponse, IssueError> {
         let now = now();
-        let (version, family, family_exp) = self.new_session(grant, now)?;
+        let version = self
+            .inner
+            .store
+            .version(grant.sub(), now)
+            .map_err(|_| IssueError::StoreUnavailable)?;
+        // One call to the OS for the family's id and both tokens': the system call is a fair
+        // share of what a pair costs.
+        let [family, access_id, refresh_id] = crate::token::issue::jtis()?;
         let session = Session {
             version,
             family: &family,
-            family_exp,
+            family_exp: now.saturating_add(self.inner.family_ttl),
         };
-        self.inner.issuer.pair(grant, fresh, now, session)
+        self.inner
+            .issuer
+            .pair_with(grant, fresh, now, session, [access_id, refresh_id])
     }
 
     /// The next pair of `token`'s session: same family, never past its end, never fresh. A

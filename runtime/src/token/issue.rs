@@ -127,8 +127,20 @@ impl Issuer {
         now: i64,
         session: Session<'_>,
     ) -> Result<TokenResponse, IssueError> {
+        self.pair_with(grant, fresh, now, session, jtis()?)
+    }
+
+    /// [`pair`](Self::pair) with the token ids drawn by the caller (in the same call to the
+    /// OS as the family's id).
+    pub(crate) fn pair_with(
+        &self,
+        grant: &Grant,
+        fresh: bool,
+        now: i64,
+        session: Session<'_>,
+        [access_id, refresh_id]: [String; 2],
+    ) -> Result<TokenResponse, IssueError> {
         let header = self.header(grant)?;
-        let [access_id, refresh_id] = jtis()?;
         let access_token = self.sign(
             &header,
             grant,
