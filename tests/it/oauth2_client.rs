@@ -170,6 +170,15 @@ fn client(addr: SocketAddr) -> Client {
         .set_token_uri(TokenUrl::new(format!("http://{addr}/oauth/token")).expect("token URL"))
 }
 
+/// The user's pair from the password grant, as oauth2 parsed it.
+async fn logged_in(client: &Client, http: &HyperClient) -> BasicTokenResponse {
+    client
+        .exchange_password(&username(USER), &password(PASSWORD))
+        .request_async(http)
+        .await
+        .expect("a token response oauth2 accepts")
+}
+
 /// A public client: oauth2 sends `client_id` in the form instead.
 fn public_client(addr: SocketAddr) -> Client {
     BasicClient::new(ClientId::new("reports-spa".to_owned()))
@@ -321,11 +330,7 @@ async fn the_refresh_grant_renews_with_a_token_that_is_not_fresh() {
     let addr = serve(app()).await;
     let http = HyperClient::default();
     let client = client(addr);
-    let first = client
-        .exchange_password(&username(USER), &password(PASSWORD))
-        .request_async(&http)
-        .await
-        .expect("a token response oauth2 accepts");
+    let first = logged_in(&client, &http).await;
     let refresh = first.refresh_token().expect("a refresh token");
 
     let renewed = client
@@ -397,11 +402,7 @@ async fn a_garbage_or_an_access_token_is_not_a_refresh_token() {
     let addr = serve(app()).await;
     let http = HyperClient::default();
     let client = client(addr);
-    let first = client
-        .exchange_password(&username(USER), &password(PASSWORD))
-        .request_async(&http)
-        .await
-        .expect("a token response oauth2 accepts");
+    let first = logged_in(&client, &http).await;
     let access = RefreshToken::new(first.access_token().secret().clone());
     let garbage = RefreshToken::new("not.a.token".to_owned());
     for presented in [&garbage, &access] {
