@@ -1,6 +1,6 @@
 //! Verification with asymmetric keys through jwtguard (`Auth::authorize`: signature, claims,
 //! scope), RS256 (2048-bit), ES256 and EdDSA (Ed25519), each without and with
-//! `AuthBuilder::signature_cache(1024)`, against HS256 in the same run. With the cache on, the
+//! `AuthBuilder::verified_token_cache(1024)`, against HS256 in the same run. With the cache on, the
 //! same token is sent again and again, as a client does until its token expires: the first call
 //! verifies and remembers the signature, the repeats skip the public-key operation (claims,
 //! time and scope are still checked on every call).
@@ -39,7 +39,7 @@ fn main() {
         for cache in [0, 1024] {
             let auth = Auth::builder()
                 .signing_key(Key::private_pem(algorithm, pem))
-                .signature_cache(cache)
+                .verified_token_cache(cache)
                 .build()
                 .expect("key");
             let name = if cache == 0 {

@@ -41,6 +41,8 @@ pub mod __private;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_verified_cache;
 
 pub use auth::{
     Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_REFRESH_GRACE,

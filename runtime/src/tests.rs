@@ -357,10 +357,10 @@ fn leeway_tolerates_clock_skew_only_as_configured() {
 }
 
 #[test]
-fn the_signature_cache_skips_only_the_signature() {
+fn the_verified_token_cache_keeps_the_type_check_and_refuses_tampering() {
     let auth = Auth::builder()
         .signing_key(Key::private_pem(Algorithm::ES256, EC256))
-        .signature_cache(16)
+        .verified_token_cache(16)
         .build()
         .unwrap();
     let token = auth.create_access_token(&Grant::to("ann")).unwrap();

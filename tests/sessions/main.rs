@@ -144,12 +144,22 @@ macro_rules! suite {
 
             #[tokio::test]
             async fn logout_revokes_the_session_everywhere_it_is_checked() {
-                logout_revokes_the_session($backend).await;
+                logout_revokes_the_session($backend, |b| b).await;
             }
 
             #[tokio::test]
             async fn logout_all_revokes_every_session_of_the_subject() {
-                logout_all_revokes_every_session($backend).await;
+                logout_all_revokes_every_session($backend, |b| b).await;
+            }
+
+            #[tokio::test]
+            async fn logout_revokes_tokens_held_in_the_verified_token_cache() {
+                logout_revokes_the_session($backend, with_cache).await;
+            }
+
+            #[tokio::test]
+            async fn logout_all_revokes_tokens_held_in_the_verified_token_cache() {
+                logout_all_revokes_every_session($backend, with_cache).await;
             }
 
             #[tokio::test]
@@ -183,8 +193,13 @@ macro_rules! suite {
 suite!(memory, &Backend::Memory);
 suite!(redis, &Backend::redis());
 
-async fn logout_revokes_the_session(backend: &Backend) {
-    let addr = serve(app(backend.auth(|b| b).await)).await;
+/// The verified-token cache on: every token below is verified, then served from it.
+fn with_cache(builder: AuthBuilder) -> AuthBuilder {
+    builder.verified_token_cache(64)
+}
+
+async fn logout_revokes_the_session(backend: &Backend, tweak: fn(AuthBuilder) -> AuthBuilder) {
+    let addr = serve(app(backend.auth(tweak).await)).await;
     let session = login(addr, "ann").await;
     let other = login(addr, "ann").await;
     // A pair issued by #[refresh] verifies, and is in the same session.
@@ -194,6 +209,9 @@ async fn logout_revokes_the_session(backend: &Backend) {
         claims_of(&renewed.access)["fam"],
         claims_of(&session.access)["fam"]
     );
+    for path in ["/me", "/reports"] {
+        assert_eq!(status(addr, path, &session.access).await, 200, "{path}");
+    }
 
     let reply = Call::post("/logout")
         .bearer(&session.access)
@@ -218,11 +236,17 @@ async fn logout_revokes_the_session(backend: &Backend) {
     );
 }
 
-async fn logout_all_revokes_every_session(backend: &Backend) {
-    let addr = serve(app(backend.auth(|b| b).await)).await;
+async fn logout_all_revokes_every_session(
+    backend: &Backend,
+    tweak: fn(AuthBuilder) -> AuthBuilder,
+) {
+    let addr = serve(app(backend.auth(tweak).await)).await;
     let first = login(addr, "ann").await;
     let second = login(addr, "ann").await;
     let bob = login(addr, "bob").await;
+    for session in [&first, &second, &bob] {
+        assert_eq!(status(addr, "/me", &session.access).await, 200);
+    }
     let reply = Call::post("/logout-all")
         .bearer(&first.access)
         .send(addr)

@@ -135,9 +135,9 @@ where
         let found = locate(parts, &auth, spec.kind)
             .map_err(refuse)?
             .ok_or_else(|| refuse(AuthError::new(AuthErrorKind::MissingToken)))?;
-        auth.verify_with(found.token, spec.kind, spec.registry, |parsed, _| {
-            check_csrf(parts, &auth, found, &parsed.csrf)?;
-            check(parsed.kind, parsed.fresh, &parsed.scopes, spec).map_err(AuthError::new)
+        auth.verify_with(found.token, spec.kind, spec.registry, |token| {
+            check_csrf(parts, &auth, found, token.csrf())?;
+            check(token.kind(), token.fresh(), token.scopes(), spec).map_err(AuthError::new)
         })
         .map_err(|e| refuse(AuthError::from(e)))?
         .map_err(refuse)?;

@@ -11,6 +11,6 @@ pub(crate) mod kind;
 pub(crate) mod parse;
 pub(crate) mod revocation;
 pub(crate) mod scope;
-pub(crate) mod sigcache;
 pub(crate) mod throttle;
+pub(crate) mod verified_cache;
 pub(crate) mod verify;

@@ -69,16 +69,15 @@ pub(crate) struct Payload<'a> {
     pub(crate) csrf: Cow<'a, str>,
 }
 
-pub(crate) fn payload<'a>(
-    json: &'a [u8],
-    expect: &Expect<'_>,
-) -> Result<Payload<'a>, PayloadError> {
+/// Parses `json`, already checked to be UTF-8 as a whole: serde then borrows every string
+/// without validating each one again.
+pub(crate) fn payload<'a>(json: &'a str, expect: &Expect<'_>) -> Result<Payload<'a>, PayloadError> {
     let mut outcome = Outcome::default();
     let seed = PayloadSeed {
         expect,
         outcome: &mut outcome,
     };
-    let mut de = serde_json::Deserializer::from_slice(json);
+    let mut de = serde_json::Deserializer::from_str(json);
     let parsed = seed.deserialize(&mut de).and_then(|p| de.end().map(|()| p));
     match parsed {
         Ok(payload) => Ok(payload),
@@ -456,7 +455,7 @@ mod tests {
 
     fn parse(json: &str) -> Result<Payload<'_>, PayloadError> {
         payload(
-            json.as_bytes(),
+            json,
             &Expect {
                 registry: None,
                 issuer: None,

@@ -12,8 +12,8 @@ use super::key::{MAX_TAG, VerifyKey, Verifying};
 use super::kind::TokenKind;
 use super::parse::{self, Expect, Payload, PayloadError};
 use super::revocation::{Presented, Refusal, Store};
-use super::scope::Registry;
-use super::sigcache::{self, Digest, SignatureCache};
+use super::scope::{Registry, ScopeSet};
+use super::verified_cache::VerifiedCache;
 
 /// The longest token accepted; longer ones are refused before any decoding.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -30,7 +30,8 @@ pub(crate) struct Verifier {
     pub(crate) skew: i64,
     pub(crate) issuer: Option<String>,
     pub(crate) audience: Vec<String>,
-    pub(crate) cache: Option<SignatureCache>,
+    /// The opt-in verified-token cache (access tokens only).
+    pub(crate) cache: Option<VerifiedCache>,
     /// Asked after the signature and the claims passed: is the token revoked?
     pub(crate) store: std::sync::Arc<dyn Store>,
 }
@@ -39,6 +40,60 @@ pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A token that passed every check, as the verifier hands it over: just parsed (borrowing
+/// from the decoded payload, nothing kept yet), or out of the verified-token cache.
+pub(crate) enum Checked<'a> {
+    Parsed {
+        payload: Payload<'a>,
+        json: &'a [u8],
+        /// The fingerprint of the registry `payload.scopes` indexes into (0: none).
+        registry: u64,
+    },
+    Cached(Verified),
+}
+
+impl Checked<'_> {
+    pub(crate) fn kind(&self) -> TokenKind {
+        match self {
+            Self::Parsed { payload, .. } => payload.kind,
+            Self::Cached(verified) => verified.kind,
+        }
+    }
+
+    pub(crate) fn fresh(&self) -> bool {
+        match self {
+            Self::Parsed { payload, .. } => payload.fresh,
+            Self::Cached(verified) => verified.fresh,
+        }
+    }
+
+    pub(crate) fn scopes(&self) -> &ScopeSet {
+        match self {
+            Self::Parsed { payload, .. } => &payload.scopes,
+            Self::Cached(verified) => &verified.scopes,
+        }
+    }
+
+    pub(crate) fn csrf(&self) -> &str {
+        match self {
+            Self::Parsed { payload, .. } => &payload.csrf,
+            Self::Cached(verified) => verified.csrf(),
+        }
+    }
+
+    /// Keeps the claims (one allocation for a parsed token, a reference count for a cached one).
+    pub(crate) fn into_verified(self) -> Verified {
+        match self {
+            Self::Parsed {
+                payload,
+                json,
+                registry,
+            } => Verified::new(payload, json, registry),
+            Self::Cached(verified) => verified,
+        }
+    }
 }
 
 impl Verifier {
@@ -52,14 +107,13 @@ impl Verifier {
         registry: Option<&Registry>,
         now: i64,
     ) -> Result<Verified, TokenError> {
-        let fingerprint = registry.map_or(0, Registry::fingerprint);
-        self.verify_with(token, expect, registry, now, |parsed, json| {
-            Verified::new(parsed, json, fingerprint)
-        })
+        // A closure, not the method path: `finish` must accept a `Checked` of any lifetime.
+        #[allow(clippy::redundant_closure_for_method_calls)]
+        self.verify_with(token, expect, registry, now, |token| token.into_verified())
     }
 
-    /// Verifies `token` and hands the checked payload to `finish`, which keeps what it needs:
-    /// a guard that only decides yes or no keeps three values (and, for a typical token,
+    /// Verifies `token` and hands the checked token to `finish`, which keeps what it needs:
+    /// a guard that only decides yes or no keeps nothing (and, for a typical token,
     /// allocates nothing).
     pub(crate) fn verify_with<T>(
         &self,
@@ -67,10 +121,14 @@ impl Verifier {
         expect: TokenKind,
         registry: Option<&Registry>,
         now: i64,
-        finish: impl FnOnce(Payload<'_>, &[u8]) -> T,
+        finish: impl FnOnce(Checked<'_>) -> T,
     ) -> Result<T, TokenError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(TokenError::TooLarge);
+        }
+        let cache = self.cache.as_ref().filter(|_| expect == TokenKind::Access);
+        if let Some(hit) = cache.and_then(|cache| self.cached(cache, token, registry, now)) {
+            return hit.map(|verified| finish(Checked::Cached(verified)));
         }
         // `find`/`rfind` are memchr-fast; a `.` between the two is a fourth segment.
         let first = token.find('.').ok_or(TokenError::Malformed)?;
@@ -84,7 +142,7 @@ impl Verifier {
             &token[second + 1..],
         );
         let key = self.select_key(header)?;
-        let remember = self.check_signature(key, token, &token[..second], signature, now)?;
+        Self::check_signature(key, &token[..second], signature)?;
 
         // Typical payloads fit a small stack buffer (cheap to zero); larger ones, up to the
         // cap, go to the heap rather than zeroing 6 KiB on every request.
@@ -100,25 +158,71 @@ impl Verifier {
         let json = &buf[..len];
         let mut parsed = self.claims(json, key, expect, registry, now)?;
         parsed.own_key = key.own;
+        self.not_revoked(&parsed.sub, &parsed.jti, &parsed.fam, parsed.ver, now)?;
+        let registry = registry.map_or(0, Registry::fingerprint);
+        if let (Some(cache), TokenKind::Access) = (cache, parsed.kind) {
+            let verified = Verified::new(parsed, json, registry);
+            cache.insert(token, verified.clone());
+            return Ok(finish(Checked::Cached(verified)));
+        }
+        Ok(finish(Checked::Parsed {
+            payload: parsed,
+            json,
+            registry,
+        }))
+    }
+
+    /// A hit of the verified-token cache that is still valid: not expired, not revoked, its
+    /// scopes indexed into `registry`. `None`: not cached (or expired), verify in full.
+    fn cached(
+        &self,
+        cache: &VerifiedCache,
+        token: &str,
+        registry: Option<&Registry>,
+        now: i64,
+    ) -> Option<Result<Verified, TokenError>> {
+        let mut hit = cache.get(token)?;
+        if now >= hit.exp.saturating_add(self.leeway) {
+            // Full verification names the refusal; the entry is of no more use.
+            cache.remove(token);
+            return None;
+        }
+        if let Err(refused) = self.not_revoked(hit.sub(), hit.jti(), hit.fam(), hit.ver, now) {
+            return Some(Err(refused));
+        }
+        if let Some(registry) = registry
+            && hit.registry != registry.fingerprint()
+        {
+            // Filled by a call for another registry (or none): index once, keep the result.
+            hit.index_scopes(registry);
+            cache.insert(token, hit.clone());
+        }
+        Some(Ok(hit))
+    }
+
+    /// Asks the revocation store about a token whose signature and claims passed.
+    fn not_revoked(
+        &self,
+        sub: &str,
+        jti: &str,
+        family: &str,
+        version: u64,
+        now: i64,
+    ) -> Result<(), TokenError> {
         self.store
             .check(
                 &Presented {
-                    sub: &parsed.sub,
-                    jti: &parsed.jti,
-                    family: &parsed.fam,
-                    version: parsed.ver,
+                    sub,
+                    jti,
+                    family,
+                    version,
                 },
                 now,
             )
             .map_err(|refusal| match refusal {
                 Refusal::Revoked => TokenError::Revoked,
                 Refusal::Unavailable => TokenError::StoreUnavailable,
-            })?;
-        if let (Some(digest), Some(cache), TokenKind::Access) = (remember, &self.cache, parsed.kind)
-        {
-            cache.insert(digest, parsed.exp);
-        }
-        Ok(finish(parsed, json))
+            })
     }
 
     /// The checks on a decoded, signature-verified payload.
@@ -130,10 +234,9 @@ impl Verifier {
         registry: Option<&Registry>,
         now: i64,
     ) -> Result<Payload<'j>, TokenError> {
-        // serde checks the strings it reads; members it skips must be UTF-8 too (RFC 8725 §3.7).
-        if !json.is_ascii() && std::str::from_utf8(json).is_err() {
-            return Err(TokenError::Malformed);
-        }
+        // The whole payload must be UTF-8, skipped members too (RFC 8725 §3.7); checked once
+        // here (a vectorised pass), so serde does not check each string again.
+        let json = std::str::from_utf8(json).map_err(|_| TokenError::Malformed)?;
         let parsed = parse::payload(
             json,
             &Expect {
@@ -215,46 +318,30 @@ impl Verifier {
     }
 
     fn check_signature(
-        &self,
         key: &VerifyKey,
-        token: &str,
         signing_input: &str,
         signature: &str,
-        now: i64,
-    ) -> Result<Option<Digest>, TokenError> {
-        match &key.verifying {
+    ) -> Result<(), TokenError> {
+        let valid = match &key.verifying {
             Verifying::Mac(mac) => {
                 let mut tag = [0u8; MAX_TAG];
                 let len = URL_SAFE_NO_PAD
                     .decode_slice(signature, &mut tag)
                     .map_err(|_| TokenError::Signature)?;
-                if mac.verify(signing_input.as_bytes(), &tag[..len]) {
-                    Ok(None)
-                } else {
-                    Err(TokenError::Signature)
-                }
+                mac.verify(signing_input.as_bytes(), &tag[..len])
             }
-            Verifying::Public(public) => {
-                // Hashed once: looked up now, remembered after the claims pass.
-                let digest = self.cache.as_ref().map(|_| sigcache::digest(token));
-                if let (Some(cache), Some(digest)) = (&self.cache, &digest)
-                    && cache.contains(digest, now)
-                {
-                    return Ok(None);
-                }
-                let ok = jsonwebtoken::crypto::verify(
-                    signature,
-                    signing_input.as_bytes(),
-                    public,
-                    key.algorithm,
-                )
-                .unwrap_or(false);
-                if ok {
-                    Ok(digest)
-                } else {
-                    Err(TokenError::Signature)
-                }
-            }
+            Verifying::Public(public) => jsonwebtoken::crypto::verify(
+                signature,
+                signing_input.as_bytes(),
+                public,
+                key.algorithm,
+            )
+            .unwrap_or(false),
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(TokenError::Signature)
         }
     }
 }
