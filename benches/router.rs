@@ -27,7 +27,7 @@ jwtguard::scopes! {
     ADMIN = "admin",
 }
 
-const ROUTES: [(&str, &str, &str); 5] = [
+const ROUTES: [(&str, &str, &str); 7] = [
     ("/open", "a_no_auth", "no auth"),
     (
         "/hand",
@@ -43,7 +43,17 @@ const ROUTES: [(&str, &str, &str); 5] = [
     (
         "/claims",
         "e_jwtguard_protected_claims",
-        "  the same, handler takes `Claims`",
+        "  with `fresh`, handler takes `Claims`",
+    ),
+    (
+        "/cached",
+        "i_cached_protected",
+        "#[protected] + verified_token_cache",
+    ),
+    (
+        "/cached-claims",
+        "j_cached_protected_claims",
+        "  with `fresh`, `Claims`, + the cache",
     ),
 ];
 
@@ -132,6 +142,11 @@ fn main() {
             Some((t("d_jwtguard_protected")? - t("a_no_auth")?) / (t(other)? - t("a_no_auth")?))
         })
     };
+    println!(
+        "#[protected(fresh)] with Claims, revocation on ÷ no auth = {}; with the verified-token cache {}   (target ≤ 1.5×)",
+        spread(lab.ratio("e_jwtguard_protected_claims", "a_no_auth")),
+        spread(lab.ratio("j_cached_protected_claims", "a_no_auth")),
+    );
     println!(
         "extra of #[protected] ÷ floor = {}   (target ≤ 1.30×)",
         spread(extra_over_floor(&lab, "d_jwtguard_protected"))

@@ -131,6 +131,32 @@ fn a_protected_request_costs_few_allocations_over_no_auth() {
 }
 
 #[test]
+fn a_verified_token_cache_hit_allocates_nothing() {
+    let (auth, token) = setup();
+    let router = app::router(app::AppState::new(auth, SECRET.as_bytes()));
+    let authorization = app::bearer(&token);
+    let count = |path| {
+        allocations(|| {
+            let (status, body) = app::call(&router, path, &authorization);
+            assert_eq!(status, StatusCode::OK, "{path}");
+            body
+        })
+    };
+    // The warm-up call of `allocations` verified the token and filled the cache; the counted
+    // call is a hit: the entry's claims are shared by reference count, not copied.
+    let (open, cached, cached_claims) = (count("/open"), count("/cached"), count("/cached-claims"));
+    eprintln!(
+        "verified-token cache hits: open {open}, #[protected] {cached}, with Claims {cached_claims}"
+    );
+    assert!(cached <= open, "a hit allocated {} times", cached - open);
+    assert!(
+        cached_claims <= open,
+        "a hit with Claims allocated {} times",
+        cached_claims - open
+    );
+}
+
+#[test]
 fn the_revocation_check_allocates_nothing_even_with_live_revocations() {
     let auth = Auth::builder()
         .secret(SECRET)
