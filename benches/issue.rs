@@ -104,7 +104,7 @@ fn main() {
         );
     }
     println!(
-        "pair ÷ one encode = {}   (target ≤ 2.20×)",
+        "pair ÷ one encode = {}   (target ≤ 1.50×)",
         spread(lab.ratio("b_jwtguard_create_token_pair", "a_jsonwebtoken_encode"))
     );
 }
