@@ -482,6 +482,7 @@ impl Auth {
     /// | `JWT_ISSUER` | `iss` written and required | none |
     /// | `JWT_AUDIENCE` | `aud` written and required | none |
     /// | `JWT_LEEWAY` | clock skew tolerated, seconds | 0 |
+    /// | `JWT_VERIFIED_TOKEN_CACHE` | entries of the [verified-token cache](AuthBuilder::verified_token_cache) | 0 (off) |
     /// | `REDIS_URL` | revocations in Redis (`RedisStore`, feature `redis`), shared by every instance | in memory |
     /// | `JWT_REDIS_PREFIX` | the prefix of the Redis keys | `jwtguard` |
     ///
@@ -553,6 +554,16 @@ impl AuthBuilder {
         }
         if let Some(leeway) = seconds("JWT_LEEWAY")? {
             builder = builder.leeway(leeway);
+        }
+        if let Some(entries) = var("JWT_VERIFIED_TOKEN_CACHE") {
+            let entries = entries
+                .trim()
+                .parse::<usize>()
+                .map_err(|_| ConfigError::BadVariable {
+                    name: "JWT_VERIFIED_TOKEN_CACHE",
+                    expected: "a whole number of entries (0: off)",
+                })?;
+            builder = builder.verified_token_cache(entries);
         }
         if let Some(issuer) = var("JWT_ISSUER").filter(|s| !s.is_empty()) {
             builder = builder.issuer(issuer);

@@ -136,8 +136,20 @@ fn from_vars_reads_the_environment_and_refuses_nonsense() {
             ..
         })
     ));
+    assert!(matches!(
+        Auth::from_vars(vars(&[
+            ("JWT_SECRET_KEY", SECRET),
+            ("JWT_VERIFIED_TOKEN_CACHE", "lots")
+        ])),
+        Err(ConfigError::BadVariable {
+            name: "JWT_VERIFIED_TOKEN_CACHE",
+            ..
+        })
+    ));
+    assert!(hs256().inner.verifier.cache.is_none(), "off by default");
     let auth = Auth::from_vars(vars(&[
         ("JWT_SECRET_KEY", SECRET),
+        ("JWT_VERIFIED_TOKEN_CACHE", "1000"),
         ("JWT_ACCESS_TOKEN_EXPIRES", "60"),
         ("JWT_ISSUER", "https://issuer.example"),
         ("JWT_AUDIENCE", "api.example"),
@@ -151,7 +163,9 @@ fn from_vars_reads_the_environment_and_refuses_nonsense() {
     );
     assert_eq!(claims["iss"], "https://issuer.example");
     assert_eq!(claims["aud"], "api.example");
+    assert!(auth.inner.verifier.cache.is_some());
     assert_eq!(auth.verify(&token).unwrap().sub(), "ann");
+    assert_eq!(auth.verify(&token).unwrap().sub(), "ann", "a cache hit");
     // Another issuer's token (same key) is refused.
     assert_eq!(hs256().verify(&token).unwrap_err(), TokenError::Audience);
 }

@@ -18,12 +18,12 @@ use super::scope::{Registry, Scope, ScopeSet};
 /// request cache, a second extractor) costs a reference count.
 #[derive(Clone)]
 pub(crate) struct Verified {
-    buf: Arc<[u8]>,
-    payload_end: usize,
-    sub: Range<usize>,
-    jti: Range<usize>,
-    fam: Range<usize>,
-    csrf: Range<usize>,
+    buf: Arc<str>,
+    payload_end: u32,
+    sub: Span,
+    jti: Span,
+    fam: Span,
+    csrf: Span,
     pub(crate) ver: u64,
     pub(crate) fam_exp: Option<i64>,
     pub(crate) iat: i64,
@@ -38,17 +38,37 @@ pub(crate) struct Verified {
     pub(crate) own_key: bool,
 }
 
+/// Where a string sits in the buffer: `u32`s (the payload is capped at 6 KiB) keep `Verified`
+/// small, and it is moved through every layer of a request.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    const EMPTY: Self = Self { start: 0, end: 0 };
+
+    fn of(range: Range<usize>) -> Self {
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Self {
+            start: clamp(range.start),
+            end: clamp(range.end),
+        }
+    }
+}
+
 /// The largest decoded payload accepted; tokens are capped at 8 KiB before decoding.
 pub(crate) const MAX_PAYLOAD: usize = 6 * 1024;
 
 impl Verified {
     /// The verified token from its parsed payload and the payload's JSON text; `registry` is
     /// the fingerprint of the registry `parsed.scopes` indexes into (0: none).
-    pub(crate) fn new(parsed: Payload<'_>, json: &[u8], registry: u64) -> Self {
-        // An absent family or CSRF value is the empty range.
-        let optional = |json: &[u8], text: &str| {
+    pub(crate) fn new(parsed: Payload<'_>, json: &str, registry: u64) -> Self {
+        // An absent family or CSRF value is the empty span.
+        let optional = |json: &str, text: &str| {
             if text.is_empty() {
-                Some(0..0)
+                Some(Span::EMPTY)
             } else {
                 within(json, text)
             }
@@ -62,11 +82,11 @@ impl Verified {
             // The usual case: all borrow from the payload, one copy of it is all it takes.
             (Arc::from(json), sub, jti, fam, csrf)
         } else {
-            let mut buf = json.to_vec();
+            let mut buf = json.to_owned();
             let mut append = |text: &str| {
                 let start = buf.len();
-                buf.extend_from_slice(text.as_bytes());
-                start..buf.len()
+                buf.push_str(text);
+                Span::of(start..buf.len())
             };
             let sub = within(json, &parsed.sub).unwrap_or_else(|| append(&parsed.sub));
             let jti = within(json, &parsed.jti).unwrap_or_else(|| append(&parsed.jti));
@@ -76,7 +96,7 @@ impl Verified {
         };
         Self {
             buf,
-            payload_end: json.len(),
+            payload_end: Span::of(0..json.len()).end,
             sub,
             jti,
             fam,
@@ -95,25 +115,37 @@ impl Verified {
     }
 
     pub(crate) fn sub(&self) -> &str {
-        text(&self.buf, &self.sub)
+        self.text(self.sub)
     }
 
     pub(crate) fn jti(&self) -> &str {
-        text(&self.buf, &self.jti)
+        self.text(self.jti)
     }
 
     /// The refresh family (empty for a token issued without one).
     pub(crate) fn fam(&self) -> &str {
-        text(&self.buf, &self.fam)
+        self.text(self.fam)
     }
 
     /// The CSRF double-submit value (empty for a token issued without one).
     pub(crate) fn csrf(&self) -> &str {
-        text(&self.buf, &self.csrf)
+        self.text(self.csrf)
     }
 
-    pub(crate) fn payload(&self) -> &[u8] {
-        &self.buf[..self.payload_end]
+    /// The payload's JSON text.
+    pub(crate) fn payload(&self) -> &str {
+        self.text(Span {
+            start: 0,
+            end: self.payload_end,
+        })
+    }
+
+    /// The text at `span` (always on character boundaries: it was a `&str` when the span was
+    /// taken, so no UTF-8 validation here, only the bounds).
+    fn text(&self, span: Span) -> &str {
+        self.buf
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default()
     }
 
     /// Rebuilds the scope bitset against `registry` (when the cached one was built for
@@ -133,26 +165,19 @@ impl Verified {
 
 /// Where `text` sits inside `json`, when it is a slice of it (a string without escapes that
 /// serde borrowed from the input).
-fn within(json: &[u8], text: &str) -> Option<Range<usize>> {
+fn within(json: &str, text: &str) -> Option<Span> {
     let start = (text.as_ptr() as usize).checked_sub(json.as_ptr() as usize)?;
     let end = start.checked_add(text.len())?;
-    (end <= json.len()).then_some(start..end)
+    (end <= json.len()).then(|| Span::of(start..end))
 }
 
-/// The UTF-8 text at `range` (always valid: it was a `&str` when the range was taken).
-fn text<'b>(buf: &'b [u8], range: &Range<usize>) -> &'b str {
-    buf.get(range.clone())
-        .and_then(|bytes| std::str::from_utf8(bytes).ok())
-        .unwrap_or_default()
-}
-
-pub(crate) fn scope_names(payload: &[u8]) -> Vec<String> {
+pub(crate) fn scope_names(payload: &str) -> Vec<String> {
     #[derive(serde::Deserialize)]
     struct OnlyScopes {
         #[serde(default)]
         scopes: Vec<String>,
     }
-    serde_json::from_slice::<OnlyScopes>(payload)
+    serde_json::from_str::<OnlyScopes>(payload)
         .map(|s| s.scopes)
         .unwrap_or_default()
 }
@@ -198,7 +223,7 @@ where
             // `()` reads only from `null`; skip the payload entirely.
             serde_json::from_slice::<E>(b"null")
         } else {
-            serde_json::from_slice::<E>(verified.payload())
+            serde_json::from_str::<E>(verified.payload())
         }
         .map_err(|_| ExtraMismatch)?;
         Ok(Self { verified, extra })
@@ -290,7 +315,7 @@ impl<E> Claims<E> {
 
     /// The whole payload as JSON text, for claims this type does not expose.
     pub fn payload_json(&self) -> &str {
-        std::str::from_utf8(self.verified.payload()).unwrap_or_default()
+        self.verified.payload()
     }
 }
 

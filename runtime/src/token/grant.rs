@@ -78,7 +78,7 @@ impl Grant {
     pub fn renew<E>(claims: &Claims<E>) -> Self {
         let mut grant = Self::to(claims.sub());
         grant.scopes = claims.scopes().into_iter().map(Cow::Owned).collect();
-        let extra = serde_json::from_slice::<Map<String, Value>>(claims.verified.payload())
+        let extra = serde_json::from_str::<Map<String, Value>>(claims.verified.payload())
             .map(|mut map| {
                 map.retain(|name, _| !RESERVED_CLAIMS.contains(&name.as_str()));
                 map

@@ -128,7 +128,7 @@ mod tests {
             audience: &[],
         };
         let payload = parse::payload(&json, &expect).unwrap();
-        Verified::new(payload, json.as_bytes(), 0)
+        Verified::new(payload, &json, 0)
     }
 
     #[test]

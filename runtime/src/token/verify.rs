@@ -47,7 +47,7 @@ pub(crate) fn now() -> i64 {
 pub(crate) enum Checked<'a> {
     Parsed {
         payload: Payload<'a>,
-        json: &'a [u8],
+        json: &'a str,
         /// The fingerprint of the registry `payload.scopes` indexes into (0: none).
         registry: u64,
     },
@@ -155,7 +155,9 @@ impl Verifier {
             &mut large
         };
         let len = decode(payload, buf)?;
-        let json = &buf[..len];
+        // The whole payload must be UTF-8, skipped members too (RFC 8725 §3.7); checked once
+        // here (a vectorised pass), so serde does not check each string again.
+        let json = std::str::from_utf8(&buf[..len]).map_err(|_| TokenError::Malformed)?;
         let mut parsed = self.claims(json, key, expect, registry, now)?;
         parsed.own_key = key.own;
         self.not_revoked(&parsed.sub, &parsed.jti, &parsed.fam, parsed.ver, now)?;
@@ -228,15 +230,12 @@ impl Verifier {
     /// The checks on a decoded, signature-verified payload.
     fn claims<'j>(
         &self,
-        json: &'j [u8],
+        json: &'j str,
         key: &VerifyKey,
         expect: TokenKind,
         registry: Option<&Registry>,
         now: i64,
     ) -> Result<Payload<'j>, TokenError> {
-        // The whole payload must be UTF-8, skipped members too (RFC 8725 §3.7); checked once
-        // here (a vectorised pass), so serde does not check each string again.
-        let json = std::str::from_utf8(json).map_err(|_| TokenError::Malformed)?;
         let parsed = parse::payload(
             json,
             &Expect {
