@@ -15,7 +15,7 @@ use crate::throttle::Throttle;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::{ConfigError, IssueError, TokenError};
 use crate::token::grant::Grant;
-use crate::token::issue::{Issuer, Session, TokenResponse};
+use crate::token::issue::{Id, Issuer, Session, TokenResponse};
 use crate::token::key::{self, Key};
 use crate::token::kind::TokenKind;
 use crate::token::revocation::{Consumed, Store, StoreError};
@@ -556,13 +556,14 @@ impl AuthBuilder {
             builder = builder.leeway(leeway);
         }
         if let Some(entries) = var("JWT_VERIFIED_TOKEN_CACHE") {
-            let entries = entries
-                .trim()
-                .parse::<usize>()
-                .map_err(|_| ConfigError::BadVariable {
-                    name: "JWT_VERIFIED_TOKEN_CACHE",
-                    expected: "a whole number of entries (0: off)",
-                })?;
+            let entries =
+                entries
+                    .trim()
+                    .parse::<usize>()
+                    .map_err(|_| ConfigError::BadVariable {
+                        name: "JWT_VERIFIED_TOKEN_CACHE",
+                        expected: "a whole number of entries (0: off)",
+                    })?;
             builder = builder.verified_token_cache(entries);
         }
         if let Some(issuer) = var("JWT_ISSUER").filter(|s| !s.is_empty()) {
@@ -639,7 +640,7 @@ impl Auth {
         let (version, family, family_exp) = self.new_session(grant, now)?;
         let session = Session {
             version,
-            family: &family,
+            family: family.as_str(),
             family_exp,
         };
         self.inner
@@ -653,7 +654,7 @@ impl Auth {
         let (version, family, family_exp) = self.new_session(grant, now)?;
         let session = Session {
             version,
-            family: &family,
+            family: family.as_str(),
             family_exp,
         };
         self.inner
@@ -669,13 +670,13 @@ impl Auth {
     }
 
     /// The subject's current version and a new family, ending `family_ttl` from now.
-    fn new_session(&self, grant: &Grant, now: i64) -> Result<(u64, String, i64), IssueError> {
+    fn new_session(&self, grant: &Grant, now: i64) -> Result<(u64, Id, i64), IssueError> {
         let version = self
             .inner
             .store
             .version(grant.sub(), now)
             .map_err(|_| IssueError::StoreUnavailable)?;
-        let [family] = crate::token::issue::jtis()?;
+        let [family] = crate::token::issue::ids()?;
         Ok((version, family, now.saturating_add(self.inner.family_ttl)))
     }
 
@@ -691,12 +692,10 @@ impl Auth {
             .store
             .version(grant.sub(), now)
             .map_err(|_| IssueError::StoreUnavailable)?;
-        // One call to the OS for the family's id and both tokens': the system call is a fair
-        // share of what a pair costs.
-        let [family, access_id, refresh_id] = crate::token::issue::jtis()?;
+        let [family, access_id, refresh_id] = crate::token::issue::ids()?;
         let session = Session {
             version,
-            family: &family,
+            family: family.as_str(),
             family_exp: now.saturating_add(self.inner.family_ttl),
         };
         self.inner

@@ -107,18 +107,34 @@ fn secs(ttl: Duration) -> i64 {
     i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// `N` ids of 128 random bits each, base64url: token ids, families, CSRF values.
-///
-/// From `rand`'s `ThreadRng`, a ChaCha12 CSPRNG per thread seeded and regularly reseeded from
-/// the OS: unpredictable, as a CSRF value must be, without a system call per pair (that call
-/// was 18 % of a pair's cost, measured with perf).
-pub(crate) fn jtis<const N: usize>() -> Result<[String; N], IssueError> {
+/// A random id of 128 bits, base64url (22 characters), kept on the stack: a token id, a
+/// family, a CSRF value.
+pub(crate) struct Id([u8; 22]);
+
+impl Id {
+    pub(crate) fn as_str(&self) -> &str {
+        // Always ASCII: base64url output.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+/// `N` random ids, from `rand`'s `ThreadRng`: a ChaCha12 CSPRNG per thread, seeded and
+/// regularly reseeded from the OS. Unpredictable, as a CSRF value must be, without a system
+/// call per pair (that call was 18 % of a pair's cost, measured with perf) and without an
+/// allocation per id.
+pub(crate) fn ids<const N: usize>() -> Result<[Id; N], IssueError> {
     use rand::RngCore as _;
     let mut bytes = [[0u8; 16]; N];
     rand::thread_rng()
         .try_fill_bytes(bytes.as_flattened_mut())
         .map_err(|_| IssueError::Random)?;
-    Ok(bytes.map(|id| URL_SAFE_NO_PAD.encode(id)))
+    let mut ids = [const { Id([0; 22]) }; N];
+    for (id, raw) in ids.iter_mut().zip(bytes) {
+        URL_SAFE_NO_PAD
+            .encode_slice(raw, &mut id.0)
+            .map_err(|_| IssueError::Random)?;
+    }
+    Ok(ids)
 }
 
 impl Issuer {
@@ -132,8 +148,8 @@ impl Issuer {
         session: Session<'_>,
     ) -> Result<String, IssueError> {
         let header = self.header(grant)?;
-        let [jti] = jtis()?;
-        self.sign(&header, grant, kind, fresh, now, &jti, session)
+        let [jti] = ids()?;
+        self.sign(&header, grant, kind, fresh, now, jti.as_str(), session)
     }
 
     pub(crate) fn pair(
@@ -143,7 +159,7 @@ impl Issuer {
         now: i64,
         session: Session<'_>,
     ) -> Result<TokenResponse, IssueError> {
-        self.pair_with(grant, fresh, now, session, jtis()?)
+        self.pair_with(grant, fresh, now, session, ids()?)
     }
 
     /// [`pair`](Self::pair) with the token ids drawn by the caller (in the same call to the
@@ -154,7 +170,7 @@ impl Issuer {
         fresh: bool,
         now: i64,
         session: Session<'_>,
-        [access_id, refresh_id]: [String; 2],
+        [access_id, refresh_id]: [Id; 2],
     ) -> Result<TokenResponse, IssueError> {
         let header = self.header(grant)?;
         let access_token = self.sign(
@@ -163,7 +179,7 @@ impl Issuer {
             TokenKind::Access,
             fresh,
             now,
-            &access_id,
+            access_id.as_str(),
             session,
         )?;
         let refresh_token = self.sign(
@@ -172,7 +188,7 @@ impl Issuer {
             TokenKind::Refresh,
             false,
             now,
-            &refresh_id,
+            refresh_id.as_str(),
             session,
         )?;
         Ok(TokenResponse {
@@ -245,7 +261,7 @@ impl Issuer {
         let exp = now.saturating_add(secs(ttl)).min(session.family_exp);
         // Cookie mode: a random double-submit value per token, bound to it by the signature.
         let csrf = if self.csrf {
-            let [value] = jtis()?;
+            let [value] = ids()?;
             Some(value)
         } else {
             None
@@ -270,7 +286,7 @@ impl Issuer {
             ver: session.version,
             fam: session.family,
             fam_exp: session.family_exp,
-            csrf: csrf.as_deref(),
+            csrf: csrf.as_ref().map(Id::as_str),
             extra,
         };
         let mut token = JSON.with_borrow_mut(|json| {
