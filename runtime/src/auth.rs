@@ -281,8 +281,8 @@ impl AuthBuilder {
     ///   token plus its payload, about 0.7 KiB for a typical token and at most 14 KiB.
     /// - Refresh tokens are never cached.
     ///
-    /// What it buys (BENCHMARKS.md): an HS256 repeat costs about a quarter of a verification;
-    /// an RS256/ES256 repeat about 1/200 of one.
+    /// What it buys (BENCHMARKS.md): an HS256 repeat costs about a tenth of a verification,
+    /// an RS256/ES256 repeat about 1/1 500 of one.
     ///
     /// ```
     /// use jwtguard::{Auth, Grant};
