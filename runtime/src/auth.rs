@@ -271,14 +271,16 @@ impl AuthBuilder {
     /// check and a parse. Off (0) by default.
     ///
     /// - Entries are filled only after the signature, every claim and the revocation check
-    ///   passed; a hit still checks expiry and **asks the revocation store**, so revoking a
-    ///   token takes effect on its next request, cached or not.
-    /// - A hit compares the whole token (in constant time), so a forged token never takes
-    ///   another's entry; lookups hash only the token's last 16 characters (signature bytes),
-    ///   not the whole token.
+    ///   passed; a hit still checks the time claims and **asks the revocation store**, so
+    ///   revoking a token takes effect on its next request, cached or not.
+    /// - A hit compares the whole signing input (in constant time) and a 128-bit keyed digest
+    ///   of the signature, so a forged token never takes another's entry; a lookup hashes the
+    ///   signature (43 characters for HS256), not the whole token.
     /// - Bounded: a full cache evicts cold entries (CLOCK-Pro, scan-resistant: a flood of
     ///   new tokens does not push out the ones that keep coming back). An entry costs the
-    ///   token plus its payload, about 0.7 KiB for a typical token and at most 14 KiB.
+    ///   token's header and payload twice (encoded and decoded), about 0.6 KiB for a typical
+    ///   token and at most about 20 KiB for one at the 8 KiB cap. No entry holds a signature,
+    ///   so the cache holds no token that could be replayed.
     /// - Refresh tokens are never cached.
     ///
     /// What it buys (BENCHMARKS.md): an HS256 repeat costs about a tenth of a verification,
@@ -301,7 +303,9 @@ impl AuthBuilder {
     }
 
     /// The former name of [`verified_token_cache`](Self::verified_token_cache), which now
-    /// also skips the parse, and works for every algorithm.
+    /// also skips the parse, and works for every algorithm. Mind the memory: an entry used to
+    /// be a 40-byte digest and is now the token's claims (about 0.6 KiB, at most 20 KiB), so
+    /// a capacity sized for digests may need to come down.
     #[deprecated(
         note = "use `verified_token_cache`: it caches the verified token, not only its signature"
     )]

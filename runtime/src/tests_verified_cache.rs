@@ -27,6 +27,15 @@ fn cached() -> Auth {
         .unwrap()
 }
 
+/// Whether `token` has an entry: the tests below check a hit happened, not only the answer.
+fn is_cached(auth: &Auth, token: &str) -> bool {
+    auth.inner
+        .verifier
+        .cache
+        .as_ref()
+        .is_some_and(|cache| cache.get(token).is_some())
+}
+
 fn verify_at(
     auth: &Auth,
     token: &str,
@@ -44,16 +53,32 @@ fn a_cached_token_still_expires() {
     let auth = cached();
     let token = auth.create_access_token(&Grant::to("ann")).unwrap();
     let exp = auth.verify(&token).unwrap().exp();
+    assert!(is_cached(&auth, &token));
     assert!(verify_at(&auth, &token, None, exp - 1).is_ok(), "a hit");
     assert_eq!(
         verify_at(&auth, &token, None, exp),
         Err(TokenError::Expired)
     );
+    assert!(!is_cached(&auth, &token), "the expired entry is dropped");
     assert_eq!(
         verify_at(&auth, &token, None, exp - 1),
         Ok(()),
-        "verified again in full after the expired entry was dropped"
+        "verified again in full"
     );
+}
+
+#[test]
+fn a_cached_token_is_refused_when_the_clock_steps_back_before_its_start() {
+    let auth = cached();
+    let token = auth.create_access_token(&Grant::to("ann")).unwrap();
+    let iat = auth.verify(&token).unwrap().iat();
+    assert!(is_cached(&auth, &token));
+    // The skew tolerated on `nbf`/`iat` is 5 s by default: a minute earlier is outside it.
+    assert_eq!(
+        verify_at(&auth, &token, None, iat - 60),
+        Err(TokenError::NotYetValid)
+    );
+    assert!(verify_at(&auth, &token, None, iat).is_ok(), "valid again");
 }
 
 #[test]
@@ -64,6 +89,7 @@ fn scopes_of_a_cached_token_are_read_for_each_registry() {
         .unwrap();
     // Filled without a registry (as `Auth::verify` or a middleware would), then asked with two.
     assert!(auth.verify(&token).unwrap().has_scope(A_SCOPES[0]));
+    assert!(is_cached(&auth, &token));
     for _ in 0..2 {
         assert!(auth.authorize(&token, &A, &[A_SCOPES[0]]).is_ok());
         assert_eq!(
@@ -90,11 +116,16 @@ fn refresh_tokens_are_checked_in_full_and_never_taken_for_access_tokens() {
     let auth = cached();
     let pair = auth.create_token_pair(&Grant::to("ann")).unwrap();
     assert!(auth.verify(&pair.access_token).is_ok());
+    assert!(is_cached(&auth, &pair.access_token));
     assert_eq!(
         auth.verify_refresh(&pair.access_token).unwrap_err(),
         TokenError::WrongType
     );
     assert!(auth.verify_refresh(&pair.refresh_token).is_ok());
+    assert!(
+        !is_cached(&auth, &pair.refresh_token),
+        "refresh tokens never enter"
+    );
     assert_eq!(
         auth.verify(&pair.refresh_token).unwrap_err(),
         TokenError::WrongType
@@ -110,6 +141,7 @@ fn a_forged_payload_under_a_cached_signature_is_refused() {
     let auth = cached();
     let token = auth.create_access_token(&Grant::to("ann")).unwrap();
     assert!(auth.verify(&token).is_ok());
+    assert!(is_cached(&auth, &token));
     let (header, rest) = token.split_once('.').unwrap();
     let (_, signature) = rest.split_once('.').unwrap();
     let other = auth.create_access_token(&Grant::to("root")).unwrap();
@@ -129,6 +161,7 @@ fn another_configuration_never_sees_the_entries() {
         .unwrap();
     let token = auth.create_access_token(&Grant::to("ann")).unwrap();
     assert!(auth.verify(&token).is_ok());
+    assert!(is_cached(&auth, &token));
     assert_eq!(other.verify(&token).unwrap_err(), TokenError::Signature);
 }
 
@@ -137,8 +170,10 @@ async fn a_cached_token_is_refused_once_revoked() {
     let auth = cached();
     let token = auth.create_access_token(&Grant::to("ann")).unwrap();
     let claims = auth.verify(&token).unwrap();
+    assert!(is_cached(&auth, &token));
     assert!(auth.verify(&token).is_ok(), "a hit");
     auth.revoke(&claims).await.unwrap();
     assert_eq!(auth.verify(&token).unwrap_err(), TokenError::Revoked);
+    assert!(!is_cached(&auth, &token), "the revoked entry is dropped");
     assert_eq!(auth.verify(&token).unwrap_err(), TokenError::Revoked);
 }

@@ -170,7 +170,23 @@ async fn login_sets_the_token_and_csrf_cookies_with_exact_attributes() {
 
 #[tokio::test]
 async fn unsafe_methods_from_a_cookie_need_the_tokens_own_csrf_value() {
-    let addr = serve(app(cookie_auth(Cookies::default()))).await;
+    csrf_is_required(cookie_auth(Cookies::default())).await;
+}
+
+#[tokio::test]
+async fn the_csrf_check_holds_for_tokens_served_from_the_verified_token_cache() {
+    // Every token below is verified by a safe GET first, so the unsafe calls are cache hits.
+    let auth = Auth::builder()
+        .secret(SECRET)
+        .cookies(Cookies::default())
+        .verified_token_cache(64)
+        .build()
+        .expect("auth");
+    csrf_is_required(auth).await;
+}
+
+async fn csrf_is_required(auth: Auth) {
+    let addr = serve(app(auth)).await;
     let jar = login(addr).await;
     let other = login(addr).await;
     let call = |method: &'static str| Call::new(method, "/save").header("cookie", &jar.cookie);
@@ -217,7 +233,10 @@ async fn unsafe_methods_from_a_cookie_need_the_tokens_own_csrf_value() {
     // A token from the Authorization header needs no CSRF header.
     let reply = Call::post("/save").bearer(&jar.access).send(addr).await;
     assert_eq!(reply.status, 200);
-    // Nor does a configured safe method.
+}
+
+#[tokio::test]
+async fn a_configured_safe_method_needs_no_csrf_header() {
     let relaxed = cookie_auth(Cookies::default().csrf_methods([axum::http::Method::DELETE]));
     let relaxed = serve(app(relaxed)).await;
     let jar = login(relaxed).await;

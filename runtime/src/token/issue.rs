@@ -119,9 +119,9 @@ impl Id {
 }
 
 /// `N` random ids, from `rand`'s `ThreadRng`: a ChaCha12 CSPRNG per thread, seeded and
-/// regularly reseeded from the OS. Unpredictable, as a CSRF value must be, without a system
-/// call per pair (that call was 18 % of a pair's cost, measured with perf) and without an
-/// allocation per id.
+/// regularly reseeded (every 64 KiB) from the OS, and reseeded in a child after `fork`.
+/// Unpredictable, as a CSRF value must be, without a system call per pair (that call was 18 %
+/// of a pair's cost, measured with perf) and without an allocation per id.
 pub(crate) fn ids<const N: usize>() -> Result<[Id; N], IssueError> {
     use rand::RngCore as _;
     let mut bytes = [[0u8; 16]; N];
@@ -130,9 +130,11 @@ pub(crate) fn ids<const N: usize>() -> Result<[Id; N], IssueError> {
         .map_err(|_| IssueError::Random)?;
     let mut ids = [const { Id([0; 22]) }; N];
     for (id, raw) in ids.iter_mut().zip(bytes) {
-        URL_SAFE_NO_PAD
-            .encode_slice(raw, &mut id.0)
-            .map_err(|_| IssueError::Random)?;
+        // 16 bytes are always 22 characters; anything else would be a bug, not an id.
+        match URL_SAFE_NO_PAD.encode_slice(raw, &mut id.0) {
+            Ok(22) => {}
+            _ => return Err(IssueError::Random),
+        }
     }
     Ok(ids)
 }

@@ -7,110 +7,138 @@
 //!
 //! - Filled only after the signature, every claim check **and** the revocation check passed,
 //!   and only for access tokens (a refresh token comes back once, to be consumed).
-//! - A hit still checks `exp` (with the leeway) and asks the revocation store, so a revoked
-//!   token is refused on its next request whether it is cached or not. What a hit skips
-//!   cannot change for the same token bytes: the signature, the header, the issuer, audience
-//!   and type, `nbf`/`iat` (time only moves on).
-//! - Keyed on the token's last 16 characters (signature bytes: uniformly random for every
-//!   token that passed a signature check, the only ones that get in), with the standard
-//!   library's randomly keyed SipHash, so a lookup hashes 16 bytes rather than the whole
-//!   token: SHA-256 of the whole token would cost about what the HMAC it saves does.
-//! - An entry holds the whole token and a hit compares it in full, in constant time: a forged
-//!   token (never inserted) that copies a valid token's signature finds the entry, fails the
-//!   comparison and goes through full verification.
+//! - A hit checks `exp`, `nbf` and `iat` again (with the leeway and skew: the system clock
+//!   can step back) and asks the revocation store, so a revoked token is refused on its next
+//!   request whether it is cached or not. What a hit skips cannot change for the same token
+//!   bytes: the signature, the header, the issuer, audience and type.
+//! - An entry holds the token's signing input (`header.payload`: claims, not a credential) and a
+//!   128-bit digest of its signature under two random SipHash keys drawn when the cache is
+//!   made, never the signature itself: a dump of the process's memory finds no token it could
+//!   replay. A hit needs the whole signing input equal (compared in constant time) and both
+//!   digests equal: a forged token differs in one or the other, and a signature colliding on
+//!   128 keyed bits cannot be computed without the keys. The lookup hashes the signature
+//!   (43 characters for HS256), not the whole token: SHA-256 of the whole token would cost
+//!   about what the HMAC it saves does.
 //! - Bounded with real eviction: `quick_cache`'s CLOCK-Pro, sharded, O(1) per operation. It
 //!   is scan-resistant: a flood of new tokens churns the cold queue while the tokens that
-//!   keep coming back stay. An expired entry is dropped when it is next looked up.
+//!   keep coming back stay. An expired or revoked entry is dropped when it is next looked up.
 
-use std::hash::{Hash, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 
 use subtle::ConstantTimeEq as _;
 
 use super::claims::Verified;
 
-/// How many trailing characters of a token its entry is hashed on.
-const KEYED_TAIL: usize = 16;
-
-fn tail(token: &str) -> &[u8] {
-    let bytes = token.as_bytes();
-    &bytes[bytes.len().saturating_sub(KEYED_TAIL)..]
-}
-
-/// Equal tokens in constant time (the length is not secret: it is in every request). The
-/// differences are OR-ed without a branch (vectorised: a few ns for a typical token) and only
-/// the total is compared; `subtle`'s slice comparison, byte by byte through an optimisation
-/// barrier, cost half a microsecond here.
+/// Equal signing inputs in constant time (the length is not secret: it is in every request).
+/// The differences of 8-byte words are OR-ed without a branch and the accumulator passes an
+/// optimisation barrier, so no early exit can be compiled in; only the total is compared.
+/// (`subtle`'s slice comparison, byte by byte through a barrier, cost half a microsecond.)
 fn same(a: &str, b: &str) -> bool {
     if a.len() != b.len() {
         return false;
     }
-    let diff = a
-        .bytes()
-        .zip(b.bytes())
-        .fold(0u8, |diff, (x, y)| diff | (x ^ y));
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut diff = 0u64;
+    let (words_a, words_b) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (x, y) in words_a.remainder().iter().zip(words_b.remainder()) {
+        diff |= u64::from(x ^ y);
+    }
+    for (x, y) in words_a.zip(words_b) {
+        let word = |bytes: &[u8]| u64::from_ne_bytes(bytes.try_into().unwrap_or_default());
+        diff = std::hint::black_box(diff | (word(x) ^ word(y)));
+    }
     bool::from(diff.ct_eq(&0))
 }
 
-/// A cached token: compared whole, hashed on its tail.
-struct Entry(Box<str>);
+/// A token split for the cache: what is compared, and its signature's keyed digest.
+struct Split<'a> {
+    input: &'a str,
+    digest: [u64; 2],
+}
+
+/// A cached token: its signing input and its signature's digest. Hashed on the digest.
+struct Entry {
+    input: Box<str>,
+    digest: [u64; 2],
+}
 
 impl Hash for Entry {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write(tail(&self.0));
+        state.write_u64(self.digest[0]);
     }
 }
 
 impl PartialEq for Entry {
     fn eq(&self, other: &Self) -> bool {
-        same(&self.0, &other.0)
+        self.digest == other.digest && same(&self.input, &other.input)
     }
 }
 
 impl Eq for Entry {}
 
-/// A presented token, looked up without copying it.
-struct Lookup<'a>(&'a str);
-
-impl Hash for Lookup<'_> {
+impl Hash for Split<'_> {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write(tail(self.0));
+        state.write_u64(self.digest[0]);
     }
 }
 
-impl quick_cache::Equivalent<Entry> for Lookup<'_> {
+impl quick_cache::Equivalent<Entry> for Split<'_> {
     fn equivalent(&self, entry: &Entry) -> bool {
-        same(self.0, &entry.0)
+        // Both halves always compared: no shortcut that would time the first.
+        let digest = (self.digest[0] ^ entry.digest[0]) | (self.digest[1] ^ entry.digest[1]);
+        let input = same(self.input, &entry.input);
+        bool::from(digest.ct_eq(&0)) & input
     }
 }
 
 pub(crate) struct VerifiedCache {
     entries: quick_cache::sync::Cache<Entry, Verified>,
+    /// The two SipHash keys of the signature digests, random per cache.
+    keys: [RandomState; 2],
 }
 
 impl VerifiedCache {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             entries: quick_cache::sync::Cache::new(capacity.max(1)),
+            keys: [RandomState::new(), RandomState::new()],
         }
     }
 
+    /// `None` for a string with no `.`: never a token, never cached.
+    fn split<'a>(&self, token: &'a str) -> Option<Split<'a>> {
+        let (input, signature) = token.rsplit_once('.')?;
+        Some(Split {
+            input,
+            digest: self.keys.each_ref().map(|key| key.hash_one(signature)),
+        })
+    }
+
     /// The verified claims of exactly `token`, if it was verified before (a reference count,
-    /// no allocation). The caller checks expiry and revocation.
+    /// no allocation). The caller checks time and revocation.
     pub(crate) fn get(&self, token: &str) -> Option<Verified> {
-        self.entries.get(&Lookup(token))
+        self.entries.get(&self.split(token)?)
     }
 
     /// Remembers `token`'s verified claims, evicting a cold entry when full.
     pub(crate) fn insert(&self, token: &str, verified: Verified) {
-        self.entries.insert(Entry(token.into()), verified);
+        if let Some(split) = self.split(token) {
+            let entry = Entry {
+                input: split.input.into(),
+                digest: split.digest,
+            };
+            self.entries.insert(entry, verified);
+        }
     }
 
     pub(crate) fn remove(&self, token: &str) {
-        self.entries.remove(&Lookup(token));
+        if let Some(split) = self.split(token) {
+            self.entries.remove(&split);
+        }
     }
 
     #[cfg(test)]
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 }
@@ -132,20 +160,47 @@ mod tests {
     }
 
     #[test]
-    fn a_hit_needs_the_whole_token_not_only_its_tail() {
+    fn a_hit_needs_the_whole_token() {
         let cache = VerifiedCache::new(8);
         let token = "header.payload.signature-of-43-characters-ABCDEFGHIJKLMNOP";
         cache.insert(token, verified("ann"));
         assert_eq!(cache.get(token).unwrap().sub(), "ann");
-        // Same signature tail (same hash), another payload: found, compared, refused.
+        // Same signature (same digest, same bucket), another payload: found, compared, refused.
         let forged = "header.PAYLOAD.signature-of-43-characters-ABCDEFGHIJKLMNOP";
         assert!(cache.get(forged).is_none());
+        // Same signing input, another signature.
+        let resigned = "header.payload.signature-of-43-characters-ABCDEFGHIJKLMNOQ";
+        assert!(cache.get(resigned).is_none());
         assert!(
             cache.get(&token[1..]).is_none(),
             "a suffix is not the token"
         );
+        assert!(cache.get("no-dot-at-all").is_none());
         cache.remove(token);
         assert!(cache.get(token).is_none());
+    }
+
+    #[test]
+    fn no_entry_holds_the_signature() {
+        let cache = VerifiedCache::new(8);
+        let token = "header.payload.signature-of-43-characters-ABCDEFGHIJKLMNOP";
+        cache.insert(token, verified("ann"));
+        let split = cache.split(token).unwrap();
+        let (entry, _) = cache.entries.remove(&split).unwrap();
+        assert_eq!(&*entry.input, "header.payload");
+    }
+
+    #[test]
+    fn the_comparison_sees_every_byte() {
+        let text = "0123456789abcdefghijklmnopqrstuvwxyz-_ABCDEFGHIJK";
+        for at in 0..text.len() {
+            let mut changed = text.as_bytes().to_vec();
+            changed[at] ^= 1;
+            let changed = String::from_utf8(changed).unwrap();
+            assert!(!same(text, &changed), "byte {at}");
+        }
+        assert!(same(text, text));
+        assert!(!same(text, &text[1..]));
     }
 
     #[test]

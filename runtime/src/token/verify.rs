@@ -174,8 +174,9 @@ impl Verifier {
         }))
     }
 
-    /// A hit of the verified-token cache that is still valid: not expired, not revoked, its
-    /// scopes indexed into `registry`. `None`: not cached (or expired), verify in full.
+    /// A hit of the verified-token cache, checked again for time and revocation (refused as
+    /// full verification would refuse it), its scopes indexed into `registry`. `None`: not
+    /// cached, verify in full.
     fn cached(
         &self,
         cache: &VerifiedCache,
@@ -184,12 +185,18 @@ impl Verifier {
         now: i64,
     ) -> Option<Result<Verified, TokenError>> {
         let mut hit = cache.get(token)?;
-        if now >= hit.exp.saturating_add(self.leeway) {
-            // Full verification names the refusal; the entry is of no more use.
-            cache.remove(token);
-            return None;
+        if let Err(refused) = self.in_time(hit.exp, hit.nbf, hit.iat, now) {
+            // Expired: the entry is of no more use. Not yet valid: the clock stepped back
+            // since the entry was filled; it may be valid again later, verified in full.
+            if refused == TokenError::Expired {
+                cache.remove(token);
+            }
+            return Some(Err(refused));
         }
         if let Err(refused) = self.not_revoked(hit.sub(), hit.jti(), hit.fam(), hit.ver, now) {
+            if refused == TokenError::Revoked {
+                cache.remove(token);
+            }
             return Some(Err(refused));
         }
         if let Some(registry) = registry
@@ -200,6 +207,22 @@ impl Verifier {
             cache.insert(token, hit.clone());
         }
         Some(Ok(hit))
+    }
+
+    /// The time claims against `now`: `exp` with the leeway; `nbf` and `iat` with the leeway
+    /// or the tolerated clock skew, whichever is larger.
+    fn in_time(&self, exp: i64, nbf: Option<i64>, iat: i64, now: i64) -> Result<(), TokenError> {
+        if now >= exp.saturating_add(self.leeway) {
+            return Err(TokenError::Expired);
+        }
+        let ahead = now.saturating_add(self.leeway.max(self.skew));
+        if nbf.is_some_and(|nbf| ahead < nbf) {
+            return Err(TokenError::NotYetValid);
+        }
+        if iat > ahead {
+            return Err(TokenError::IssuedInFuture);
+        }
+        Ok(())
     }
 
     /// Asks the revocation store about a token whose signature and claims passed.
@@ -251,16 +274,7 @@ impl Verifier {
             PayloadError::WrongIssuer => TokenError::Issuer,
         })?;
 
-        if now >= parsed.exp.saturating_add(self.leeway) {
-            return Err(TokenError::Expired);
-        }
-        let ahead = now.saturating_add(self.leeway.max(self.skew));
-        if parsed.nbf.is_some_and(|nbf| ahead < nbf) {
-            return Err(TokenError::NotYetValid);
-        }
-        if parsed.iat > ahead {
-            return Err(TokenError::IssuedInFuture);
-        }
+        self.in_time(parsed.exp, parsed.nbf, parsed.iat, now)?;
         if parsed.kind != expect {
             return Err(TokenError::WrongType);
         }
