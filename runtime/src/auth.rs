@@ -283,8 +283,8 @@ impl AuthBuilder {
     ///   so the cache holds no token that could be replayed.
     /// - Refresh tokens are never cached.
     ///
-    /// What it buys (BENCHMARKS.md): an HS256 repeat costs about a tenth of a verification,
-    /// an RS256/ES256 repeat about 1/1 500 of one.
+    /// What it buys (BENCHMARKS.md): an HS256 repeat costs about a sixth of a verification,
+    /// an RS256/ES256 repeat under 1/500 of one.
     ///
     /// ```
     /// use jwtguard::{Auth, Grant};
