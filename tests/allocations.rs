@@ -42,6 +42,19 @@ fn allocations<T>(mut f: impl FnMut() -> T) -> u64 {
     .count_total
 }
 
+/// Allocations of one successful in-process `GET path` (after a warm-up request).
+fn request_allocations(
+    router: &axum::Router,
+    path: &'static str,
+    authorization: &axum::http::HeaderValue,
+) -> u64 {
+    allocations(|| {
+        let (status, body) = app::call(router, path, authorization);
+        assert_eq!(status, StatusCode::OK, "{path}");
+        body
+    })
+}
+
 #[test]
 fn authorize_makes_at_most_one_heap_allocation() {
     let (auth, token) = setup();
@@ -88,12 +101,7 @@ fn a_protected_request_costs_few_allocations_over_no_auth() {
     let authorization = app::bearer(&token);
     let mut counts = Vec::new();
     for path in ["/open", "/reports", "/hand", "/peer", "/claims"] {
-        let count = allocations(|| {
-            let (status, body) = app::call(&router, path, &authorization);
-            assert_eq!(status, StatusCode::OK, "{path}");
-            body
-        });
-        counts.push((path, count));
+        counts.push((path, request_allocations(&router, path, &authorization)));
     }
     eprintln!("heap allocations per in-process request: {counts:?}");
     let (open, protected, hand, peer, with_claims) = (
@@ -135,13 +143,7 @@ fn a_verified_token_cache_hit_allocates_nothing() {
     let (auth, token) = setup();
     let router = app::router(app::AppState::new(auth, SECRET.as_bytes()));
     let authorization = app::bearer(&token);
-    let count = |path| {
-        allocations(|| {
-            let (status, body) = app::call(&router, path, &authorization);
-            assert_eq!(status, StatusCode::OK, "{path}");
-            body
-        })
-    };
+    let count = |path| request_allocations(&router, path, &authorization);
     // The warm-up call of `allocations` verified the token and filled the cache; the counted
     // call is a hit: the entry's claims are shared by reference count, not copied.
     let (open, cached, cached_claims) = (count("/open"), count("/cached"), count("/cached-claims"));
@@ -183,13 +185,7 @@ fn the_revocation_check_allocates_nothing_even_with_live_revocations() {
     let token = auth.create_access_token(&grant).expect("token");
     let router = app::router(app::AppState::new(auth, SECRET.as_bytes()));
     let authorization = app::bearer(&token);
-    let count = |path| {
-        allocations(|| {
-            let (status, body) = app::call(&router, path, &authorization);
-            assert_eq!(status, StatusCode::OK, "{path}");
-            body
-        })
-    };
+    let count = |path| request_allocations(&router, path, &authorization);
     let (open, protected, with_claims) = (count("/open"), count("/reports"), count("/claims"));
     eprintln!(
         "with 2000 live revocations: open {open}, #[protected] {protected}, with Claims {with_claims}"
