@@ -137,7 +137,6 @@ pub(crate) fn parse(
     args
 }
 
-/// `crate = path`: where the expansion finds jwtguard (see `crate_path.rs`).
 /// `check = path::to::function`.
 fn parse_check(
     meta: &ParseNestedMeta<'_>,
@@ -166,6 +165,7 @@ fn parse_check(
     Ok(())
 }
 
+/// `crate = path`: where the expansion finds jwtguard (see `crate_path.rs`).
 fn parse_crate(
     meta: &ParseNestedMeta<'_>,
     attribute: &str,

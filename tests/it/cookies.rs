@@ -101,6 +101,11 @@ impl Jar {
             refresh,
         }
     }
+
+    /// A request the browser sends with this jar's cookies.
+    fn call(&self, method: &'static str, path: &str) -> Call {
+        Call::new(method, path).header("cookie", &self.cookie)
+    }
 }
 
 async fn login(addr: std::net::SocketAddr) -> Jar {
@@ -189,18 +194,11 @@ async fn csrf_is_required(auth: Auth) {
     let addr = serve(app(auth)).await;
     let jar = login(addr).await;
     let other = login(addr).await;
-    let call = |method: &'static str| Call::new(method, "/save").header("cookie", &jar.cookie);
+    let call = |method: &'static str| jar.call(method, "/save");
 
     // Safe methods need no CSRF header.
     assert_eq!(call("GET").send(addr).await.status, 200);
-    assert_eq!(
-        Call::get("/me")
-            .header("cookie", &jar.cookie)
-            .send(addr)
-            .await
-            .text(),
-        "ann"
-    );
+    assert_eq!(jar.call("GET", "/me").send(addr).await.text(), "ann");
     for (case, reply) in [
         ("missing", call("POST").send(addr).await),
         (
@@ -240,10 +238,7 @@ async fn a_configured_safe_method_needs_no_csrf_header() {
     let relaxed = cookie_auth(Cookies::default().csrf_methods([axum::http::Method::DELETE]));
     let relaxed = serve(app(relaxed)).await;
     let jar = login(relaxed).await;
-    let reply = Call::post("/save")
-        .header("cookie", &jar.cookie)
-        .send(relaxed)
-        .await;
+    let reply = jar.call("POST", "/save").send(relaxed).await;
     assert_eq!(reply.status, 200);
 }
 
@@ -252,9 +247,9 @@ async fn the_first_location_holding_a_token_decides() {
     let addr = serve(app(cookie_auth(Cookies::default()))).await;
     let jar = login(addr).await;
     // Header first by default: a bad header token is refused even with a good cookie.
-    let reply = Call::get("/me")
+    let reply = jar
+        .call("GET", "/me")
         .bearer("not-a-token")
-        .header("cookie", &jar.cookie)
         .send(addr)
         .await;
     assert_eq!(reply.status, 401);
@@ -267,9 +262,9 @@ async fn the_first_location_holding_a_token_decides() {
         .expect("auth");
     let addr = serve(app(cookie_first)).await;
     let jar = login(addr).await;
-    let reply = Call::get("/me")
+    let reply = jar
+        .call("GET", "/me")
         .bearer("not-a-token")
-        .header("cookie", &jar.cookie)
         .send(addr)
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text());
@@ -341,13 +336,10 @@ async fn the_refresh_cookie_renews_with_its_csrf_value_and_logout_clears_everyth
     );
 
     // Logout from the cookie is an unsafe request: CSRF first.
-    let reply = Call::post("/logout")
-        .header("cookie", &renewed.cookie)
-        .send(addr)
-        .await;
+    let reply = renewed.call("POST", "/logout").send(addr).await;
     assert_eq!(reply.status, 403);
-    let reply = Call::post("/logout")
-        .header("cookie", &renewed.cookie)
+    let reply = renewed
+        .call("POST", "/logout")
         .header("x-csrf-token", &renewed.csrf_access)
         .send(addr)
         .await;
@@ -364,10 +356,7 @@ async fn the_refresh_cookie_renews_with_its_csrf_value_and_logout_clears_everyth
         assert!(line.contains("Max-Age=0"), "{line}");
         assert!(line.contains(&format!("Path={path}")), "{line}");
     }
-    let reply = Call::get("/me")
-        .header("cookie", &renewed.cookie)
-        .send(addr)
-        .await;
+    let reply = renewed.call("GET", "/me").send(addr).await;
     assert_eq!(reply.status, 401, "revoked");
 }
 
@@ -377,10 +366,7 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
         cookie_auth(Cookies::default().implicit_refresh(Duration::from_secs(3600), ["/logout"]));
     let addr = serve(app(inside)).await;
     let jar = login(addr).await;
-    let reply = Call::get("/me")
-        .header("cookie", &jar.cookie)
-        .send(addr)
-        .await;
+    let reply = jar.call("GET", "/me").send(addr).await;
     assert_eq!(reply.status, 200);
     let set = set_cookies(&reply);
     let renewed = value(&set["access_token_cookie"]).to_owned();
@@ -405,8 +391,8 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
 
     // Excluded route: the logout itself renews nothing, and the revoked token is not renewed
     // afterwards either.
-    let reply = Call::post("/logout")
-        .header("cookie", &jar.cookie)
+    let reply = jar
+        .call("POST", "/logout")
         .header("x-csrf-token", &jar.csrf_access)
         .send(addr)
         .await;
@@ -416,10 +402,7 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
         cleared["access_token_cookie"].contains("Max-Age=0"),
         "only the clearing cookie: {cleared:?}"
     );
-    let reply = Call::get("/me")
-        .header("cookie", &jar.cookie)
-        .send(addr)
-        .await;
+    let reply = jar.call("GET", "/me").send(addr).await;
     assert_eq!(reply.status, 401);
     assert!(
         set_cookies(&reply).is_empty(),
@@ -428,8 +411,8 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
 
     // A login answered to a request carrying an old access cookie: its own cookies win.
     let jar = login(addr).await;
-    let reply = Call::post("/login")
-        .header("cookie", &jar.cookie)
+    let reply = jar
+        .call("POST", "/login")
         .json(&json!({"username": "bob"}))
         .send(addr)
         .await;
@@ -445,11 +428,7 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
         "no renewed cookie appended"
     );
     // A request a Bearer header authenticated: the cookie did not decide, nothing renewed.
-    let reply = Call::get("/me")
-        .bearer(&jar.access)
-        .header("cookie", &jar.cookie)
-        .send(addr)
-        .await;
+    let reply = jar.call("GET", "/me").bearer(&jar.access).send(addr).await;
     assert_eq!(reply.status, 200);
     assert!(set_cookies(&reply).is_empty());
 
@@ -458,10 +437,7 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
         cookie_auth(Cookies::default().implicit_refresh(Duration::from_secs(60), ["/logout"]));
     let addr = serve(app(outside)).await;
     let jar = login(addr).await;
-    let reply = Call::get("/me")
-        .header("cookie", &jar.cookie)
-        .send(addr)
-        .await;
+    let reply = jar.call("GET", "/me").send(addr).await;
     assert_eq!(reply.status, 200);
     assert!(set_cookies(&reply).is_empty());
 }
