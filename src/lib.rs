@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 pub mod redis_server;
-pub use redis_server::RedisServer;
+pub use redis_server::{Forwarder, RedisServer};
 
 use axum::Router;
 use bytes::Bytes;

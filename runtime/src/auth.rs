@@ -11,6 +11,7 @@ use jsonwebtoken::jwk::JwkSet;
 use http::StatusCode;
 
 use crate::http::cookies::{Cookies, TokenLocation};
+use crate::http::error::AuthError;
 use crate::throttle::Throttle;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::{ConfigError, IssueError, TokenError};
@@ -18,7 +19,7 @@ use crate::token::grant::Grant;
 use crate::token::issue::{Id, Issuer, Session, TokenResponse};
 use crate::token::key::{self, Key};
 use crate::token::kind::TokenKind;
-use crate::token::revocation::{Consumed, Store, StoreError};
+use crate::token::revocation::{Consumed, Rotation, Store, StoreError};
 use crate::token::scope::Registry;
 use crate::token::verified_cache::VerifiedCache;
 use crate::token::verify::Checked;
@@ -129,6 +130,14 @@ impl fmt::Debug for dyn Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Store")
     }
+}
+
+/// How much longer than what it guards a store entry lives, beyond the leeway and clock
+/// skew: the store's clock (Redis's) may differ from the instances'.
+pub(crate) const STORE_MARGIN: i64 = 60;
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }
 
 /// Default access-token lifetime: 15 minutes (AuthX's default).
@@ -392,12 +401,17 @@ impl AuthBuilder {
             }
             keys.push(verify_key);
         }
-        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
         let (leeway, skew) = (secs(self.leeway), secs(self.clock_skew));
         let store: Arc<dyn Store> = self
             .store
             .unwrap_or_else(|| Arc::new(crate::store::memory::MemoryStore::new()));
         let family_ttl = secs(self.family_ttl.unwrap_or(self.refresh_ttl));
+        store.lifetime(
+            family_ttl
+                .max(secs(self.access_ttl))
+                .saturating_add(leeway.max(skew))
+                .saturating_add(STORE_MARGIN),
+        );
         let refresh_grace = secs(self.refresh_grace);
         let locations = self.locations.unwrap_or_else(|| {
             let mut default = vec![TokenLocation::Header];
@@ -458,7 +472,7 @@ fn redis_store(
 ) -> Result<AuthBuilder, ConfigError> {
     let prefix = prefix.filter(|p| !p.is_empty());
     let store = crate::store::redis::RedisStore::new(url, prefix.as_deref().unwrap_or("jwtguard"))
-        .map_err(|e| ConfigError::Store(e.0))?;
+        .map_err(|e| ConfigError::Store(e.reason()))?;
     Ok(builder.store(store))
 }
 
@@ -707,24 +721,108 @@ impl Auth {
             .pair_with(grant, fresh, now, session, [access_id, refresh_id])
     }
 
-    /// The next pair of `token`'s session: same family, never past its end, never fresh. A
-    /// refresh token from before families (another issuer's, or without `fam`) starts one.
-    pub(crate) fn renew_pair(
+    /// The next pair of `token`'s session, once the store has rotated it: same family,
+    /// never past its end, never fresh. The successor is signed before the store is asked,
+    /// so that nothing of ours can fail after the token is consumed; a retry within the grace
+    /// window gets a pair whose refresh token carries the id the store names as current, so
+    /// the session keeps one line of refresh tokens (see [`Consumed::Duplicate`]).
+    pub(crate) async fn rotate_pair(
         &self,
         token: &Verified,
         grant: &Grant,
-    ) -> Result<TokenResponse, IssueError> {
-        if token.fam().is_empty() {
-            return self.issue_pair(grant, false);
-        }
-        // The presented token's version, not the subject's current one: a "log out
-        // everywhere" that lands while this refresh runs must kill its successors too.
-        let session = Session {
-            version: token.ver,
-            family: token.fam(),
-            family_exp: token.fam_exp.unwrap_or(token.exp),
+    ) -> Result<TokenResponse, AuthError> {
+        let now = now();
+        // A refresh token without a session (minted by AuthX with the shared secret, say)
+        // starts one named after its own id, so that a retry of it lands in the same one;
+        // the store has never seen it, so its age says nothing about lost data.
+        let (session, issued_at) = if token.fam().is_empty() {
+            let version = self
+                .inner
+                .store
+                .version(token.sub(), now)
+                .map_err(|_| TokenError::StoreUnavailable)?;
+            let session = Session {
+                version,
+                family: token.jti(),
+                family_exp: now.saturating_add(self.inner.family_ttl),
+            };
+            (session, i64::MAX)
+        } else {
+            // The presented token's version, not the subject's current one: a "log out
+            // everywhere" that lands while this refresh runs must kill its successors too.
+            let session = Session {
+                version: token.ver,
+                family: token.fam(),
+                family_exp: token.fam_exp.unwrap_or(token.exp),
+            };
+            (session, token.iat)
         };
-        self.inner.issuer.pair(grant, false, now(), session)
+        let [access_id, refresh_id] = crate::token::issue::ids()?;
+        let successor = refresh_id.as_str().to_owned();
+        let pair =
+            self.inner
+                .issuer
+                .pair_with(grant, false, now, session, [access_id, refresh_id])?;
+        let rotation = Rotation {
+            family: session.family,
+            presented: token.jti(),
+            successor: &successor,
+            issued_at,
+            until: self.retained_until(session.family_exp.max(token.exp)),
+            grace: self.inner.refresh_grace,
+            now,
+        };
+        let consumed = self
+            .inner
+            .store
+            .consume(&rotation)
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, source = ?std::error::Error::source(&error), "jwtguard: a refresh could not be recorded");
+                TokenError::StoreUnavailable
+            })?;
+        match consumed {
+            Consumed::First => Ok(pair),
+            Consumed::Duplicate { current } => {
+                tracing::info!(
+                    family = session.family,
+                    "jwtguard: a refresh token was presented again within the grace window \
+                     (a retry); answered with the session's current refresh token id"
+                );
+                let [access_id] = crate::token::issue::ids()?;
+                let current =
+                    crate::token::issue::Id::parse(&current).ok_or(TokenError::StoreUnavailable)?;
+                Ok(self
+                    .inner
+                    .issuer
+                    .pair_with(grant, false, now, session, [access_id, current])?)
+            }
+            Consumed::Reused => {
+                tracing::warn!(
+                    family = session.family,
+                    "jwtguard: a replaced refresh token was presented again after the grace \
+                     window (a stolen copy, or its victim): the session is revoked"
+                );
+                Err(TokenError::Reused.into())
+            }
+            Consumed::Unknown => {
+                tracing::warn!(
+                    family = session.family,
+                    "jwtguard: refresh of a session the store has no record of (it lost data \
+                     after the token was issued): refused"
+                );
+                Err(TokenError::Revoked.into())
+            }
+        }
+    }
+
+    /// When a store entry guarding something accepted until `end` may be forgotten: the
+    /// larger of the leeway and the clock skew later (another instance's clock may be behind
+    /// ours), plus a margin for the store's own clock.
+    pub(crate) fn retained_until(&self, end: i64) -> i64 {
+        let verifier = &self.inner.verifier;
+        end.saturating_add(verifier.leeway.max(verifier.skew))
+            .saturating_add(STORE_MARGIN)
     }
 
     /// A renewed access token for `claims`' session (implicit refresh): same subject, scopes
@@ -745,40 +843,10 @@ impl Auth {
         )
     }
 
-    /// Consumes a refresh token, once its successor is signed and only the answer remains
-    /// (rotation): nothing that can fail comes after it, so a client never loses its session
-    /// to an error of ours. The first use passes; a second one within the grace window is
-    /// refused; a later one revokes the whole family, every token of the session, and is
-    /// refused.
-    pub(crate) async fn rotate(&self, token: &Verified) -> Result<(), TokenError> {
-        let leeway = self.inner.verifier.leeway;
-        let until = token
-            .fam_exp
-            .unwrap_or(token.exp)
-            .max(token.exp)
-            .saturating_add(leeway);
-        let consumed = self
-            .inner
-            .store
-            .consume(
-                token.jti(),
-                token.fam(),
-                until,
-                self.inner.refresh_grace,
-                now(),
-            )
-            .await
-            .map_err(|_| TokenError::StoreUnavailable)?;
-        match consumed {
-            Consumed::First => Ok(()),
-            Consumed::Duplicate | Consumed::Reused => Err(TokenError::Reused),
-        }
-    }
-
     /// Revokes this one token (logout of one device, a leaked token): refused from now on,
     /// on every instance sharing the store. The entry lives until the token expires.
     pub async fn revoke<E>(&self, claims: &Claims<E>) -> Result<(), StoreError> {
-        let until = claims.exp().saturating_add(self.inner.verifier.leeway);
+        let until = self.retained_until(claims.exp());
         self.inner.store.revoke_token(claims.jti(), until).await
     }
 
@@ -789,24 +857,32 @@ impl Auth {
             return self.revoke(claims).await;
         }
         // An access token does not say when its family ends: until the longest it could.
-        let until = claims
+        let end = claims
             .verified
             .fam_exp
             .unwrap_or_else(|| now().saturating_add(self.inner.family_ttl))
-            .saturating_add(self.inner.verifier.leeway);
-        self.inner.store.revoke_family(claims.family(), until).await
+            .max(claims.exp());
+        self.inner
+            .store
+            .revoke_family(claims.family(), self.retained_until(end))
+            .await
     }
 
     /// Revokes every token of `sub` issued so far (password change, "log out everywhere"):
     /// the subject's version moves on, and new tokens carry the new one.
     pub async fn revoke_all(&self, sub: &str) -> Result<(), StoreError> {
+        // Every token issued before now ends, at the latest, a session's or an access token's
+        // lifetime from now (a shared store keeps the longest any instance asked for).
         let now = now();
-        let until = now
-            .saturating_add(self.inner.family_ttl)
-            .saturating_add(self.inner.verifier.leeway);
+        let longest = self
+            .inner
+            .family_ttl
+            .max(secs(self.inner.issuer.access_ttl));
+        // `retained_until` of a duration is that duration with the margins.
+        let lifetime = self.retained_until(longest);
         self.inner
             .store
-            .bump_version(sub, until, now)
+            .bump_version(sub, lifetime, now)
             .await
             .map(|_| ())
     }

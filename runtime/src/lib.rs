@@ -66,9 +66,9 @@ pub use http::implicit::implicit_refresh;
 pub use http::token_endpoint::PasswordGrant;
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;
-pub use store::memory::MemoryStore;
+pub use store::memory::{DEFAULT_CAPACITY as MEMORY_STORE_CAPACITY, MemoryStore};
 #[cfg(feature = "redis")]
-pub use store::redis::RedisStore;
+pub use store::redis::{RedisStore, RedisStoreBuilder};
 pub use throttle::{Attempt, Throttle};
 pub use token::claims::Claims;
 pub use token::errors::{ConfigError, IssueError, TokenError};
@@ -103,7 +103,8 @@ pub use token::verify::MAX_TOKEN_LEN;
 /// expires when the token or session it concerns would have, plus the leeway.
 pub mod revocation {
     pub use crate::token::revocation::{
-        Charge, Consumed, Limits, Presented, Refusal, Store, StoreError, StoreFuture, Verdict,
+        Charge, Consumed, Limits, Presented, Refusal, Rotation, Store, StoreError, StoreFuture,
+        Verdict,
     };
 }
 

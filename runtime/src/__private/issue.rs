@@ -189,21 +189,17 @@ pub async fn refresh<G: IntoGrant>(
         Ok(grant) => grant,
         Err(response) => return render_with(response, &guard.auth),
     };
-    let pair = match renewal(&guard.token, grant, ceiling)
-        .and_then(|grant| guard.auth.renew_pair(&guard.token, &grant))
-    {
-        Ok(pair) => pair,
+    let grant = match renewal(&guard.token, grant, ceiling) {
+        Ok(grant) => grant,
         Err(error) => {
             return AuthError::from(error)
                 .with_auth(&guard.auth)
                 .into_response();
         }
     };
-    match guard.auth.rotate(&guard.token).await {
-        Ok(()) => pair_answer_to(&guard.auth, pair, guard.from_cookie),
-        Err(error) => AuthError::from(error)
-            .with_auth(&guard.auth)
-            .into_response(),
+    match guard.auth.rotate_pair(&guard.token, &grant).await {
+        Ok(pair) => pair_answer_to(&guard.auth, pair, guard.from_cookie),
+        Err(error) => error.with_auth(&guard.auth).into_response(),
     }
 }
 
@@ -321,16 +317,11 @@ async fn refresh_grant(
         Err(error) => return OAuthError::from(&AuthError::from(error)).into_response(),
     };
     grant.refresh_scopes = Some(grant.scopes.clone());
-    let pair = match oauth_pair(auth, grant, requested, Some(&token)) {
-        Ok(pair) => pair,
-        Err(refusal) => return refusal,
-    };
-    // Consumed last: nothing that can fail comes after it but the store itself.
-    match auth.rotate(&token).await {
-        // A token endpoint answers API clients, never with cookies: a cross-site form posted
-        // to it must not log a browser into the attacker's account (login CSRF).
-        Ok(()) => pair.into_response(),
-        Err(error) => OAuthError::from(&AuthError::from(error)).into_response(),
+    // A token endpoint answers API clients, never with cookies: a cross-site form posted
+    // to it must not log a browser into the attacker's account (login CSRF).
+    match oauth_pair(auth, grant, requested, Some(&token)).await {
+        Ok(pair) => pair.into_response(),
+        Err(refusal) => refusal,
     }
 }
 
@@ -358,7 +349,7 @@ pub async fn token_answer<G: IntoGrant>(
         return oauth_answer(error.into_response());
     }
     grant.clamp_to(ceiling);
-    match oauth_pair(&context.auth, grant, context.scope.as_deref(), None) {
+    match oauth_pair(&context.auth, grant, context.scope.as_deref(), None).await {
         Ok(pair) => pair.into_response(),
         Err(refusal) => refusal,
     }
@@ -366,7 +357,7 @@ pub async fn token_answer<G: IntoGrant>(
 
 /// The pair of a token endpoint: a new session for a password grant (fresh unless the grant
 /// says otherwise), the next of `renewing`'s session for a refresh grant (never fresh).
-fn oauth_pair(
+async fn oauth_pair(
     auth: &Auth,
     mut grant: Grant,
     requested: Option<&str>,
@@ -379,8 +370,10 @@ fn oauth_pair(
         grant.scopes = intersect(&grant.scopes, &scope_list(requested));
     }
     let pair = match renewing {
-        Some(token) => auth.renew_pair(token, &grant),
-        None => auth.issue_pair(&grant, grant.fresh.unwrap_or(true)),
+        Some(token) => auth.rotate_pair(token, &grant).await,
+        None => auth
+            .issue_pair(&grant, grant.fresh.unwrap_or(true))
+            .map_err(AuthError::from),
     };
     match pair {
         Ok(mut pair) => {
@@ -389,6 +382,6 @@ fn oauth_pair(
                 .filter(|scope| !scope.is_empty());
             Ok(pair)
         }
-        Err(error) => Err(OAuthError::from(&AuthError::from(error)).into_response()),
+        Err(error) => Err(OAuthError::from(&error).into_response()),
     }
 }

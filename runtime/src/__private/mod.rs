@@ -70,11 +70,7 @@ impl crate::token::revocation::Store for NoRevocation {
 
     fn consume<'a>(
         &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: i64,
-        _: i64,
-        _: i64,
+        _: &'a crate::revocation::Rotation<'a>,
     ) -> crate::revocation::StoreFuture<'a, crate::revocation::Consumed> {
         Box::pin(std::future::ready(Err(NOTHING)))
     }
@@ -93,7 +89,7 @@ impl crate::token::revocation::Store for NoRevocation {
     }
 }
 
-const NOTHING: crate::StoreError = crate::StoreError("NoRevocation records nothing");
+const NOTHING: crate::StoreError = crate::StoreError::new("NoRevocation records nothing");
 
 /// The layer `require!` builds: the guard of `#[protected]` as an axum middleware in front of
 /// every route of a router, with the same answers.

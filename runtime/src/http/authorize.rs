@@ -68,12 +68,8 @@ impl Auth {
         let token = self
             .renewable(refresh_token)
             .map_err(|e| refuse(AuthError::from(e)))?;
-        let pair = self
-            .renew_pair(&token, &Grant::renew(&Claims::standard(token.clone())))
-            .map_err(|e| refuse(AuthError::from(e)))?;
-        self.rotate(&token)
+        self.rotate_pair(&token, &Grant::renew(&Claims::standard(token.clone())))
             .await
-            .map_err(|e| refuse(AuthError::from(e)))?;
-        Ok(pair)
+            .map_err(refuse)
     }
 }

@@ -1,12 +1,14 @@
 //! `MemoryStore`: revocations in this process's memory. The default: one instance needs no
 //! server. Several instances do not see each other's revocations: use `RedisStore` then.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
+use super::expiring::Expiring;
+use super::revocations::{FULL, Kind, POISONED, Revocations};
 use crate::token::revocation::{
-    Charge, Consumed, Limits, Presented, Refusal, Sealed, Store, StoreError, StoreFuture, Verdict,
+    Charge, Consumed, Limits, Presented, Refusal, Rotation, Sealed, Store, StoreError, StoreFuture,
+    Verdict,
 };
 use crate::token::throttle::{Counter, charge};
 
@@ -14,23 +16,28 @@ use crate::token::throttle::{Counter, charge};
 /// beyond, the coldest are evicted. About 10 MB at most.
 pub(crate) const THROTTLE_ENTRIES: usize = 100_000;
 
-impl Default for Memory {
-    fn default() -> Self {
-        Self {
-            state: RwLock::default(),
-            attempts: Mutex::new(quick_cache::unsync::Cache::new(THROTTLE_ENTRIES)),
-            any: AtomicBool::new(false),
-        }
-    }
-}
+/// The most sessions and revocations a `MemoryStore` holds by default.
+pub const DEFAULT_CAPACITY: usize = 1_000_000;
 
-/// Revocations kept in memory: revoked token ids and families, subjects' token versions, and
-/// consumed refresh tokens. Every entry leaves when the token it concerns would have expired
-/// (plus the leeway), so nothing grows without bound; expired entries are swept at most once a
-/// second, on writes (revocations and refreshes), never on the request path.
+/// Revocations and sessions kept in memory: revoked token ids and families, subjects' token
+/// versions, and one rotation record per session that has been refreshed (its current
+/// refresh token's id and the one before). Nothing grows per refresh: a session refreshed
+/// 10 000 times holds one record, as one refreshed once does.
+///
+/// - **Bounded.** At most [`DEFAULT_CAPACITY`] entries (sessions and revocations together;
+///   [`with_capacity`](Self::with_capacity) to change it), about 200 bytes each. At the bound
+///   it fails closed: a write that would add an entry is refused (503), never evicted (an
+///   evicted record would let a rotated refresh token work again).
+/// - **Expiry.** Every entry leaves when what it guards could no longer be accepted (plus the
+///   leeway and a margin), swept in time order on writes, never on the request path.
+/// - **A restart forgets everything.** Revoked access tokens are accepted again until they
+///   expire (minutes), and every refresh token issued before the restart is refused: the
+///   store cannot tell a rotated one from the current one. Use `RedisStore` when that matters
+///   or when there are several instances.
 ///
 /// The check every request makes costs one atomic load while nothing is revoked, and a read
-/// lock with up to three hash lookups otherwise.
+/// lock with up to three hash lookups otherwise; the rotation records sit behind a lock of
+/// their own, which the check never takes.
 ///
 /// ```
 /// use jwtguard::{Auth, MemoryStore};
@@ -47,114 +54,115 @@ pub struct MemoryStore {
 
 impl std::fmt::Debug for MemoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MemoryStore").finish_non_exhaustive()
+        f.debug_struct("MemoryStore")
+            .field("entries", &self.entries())
+            .field("capacity", &self.inner.capacity)
+            .finish_non_exhaustive()
     }
 }
 
 struct Memory {
-    state: RwLock<State>,
+    revocations: Revocations,
+    /// One rotation record per refreshed session.
+    sessions: Mutex<Expiring<Session>>,
+    /// `sessions`' size, readable without its lock.
+    sessions_held: AtomicUsize,
+    capacity: usize,
+    /// When this store's data begins: a session it has no record of, whose token is older,
+    /// was refreshed before a restart, and is refused.
+    started: i64,
     /// Login attempts per key: bounded, the coldest entries evicted first (a flood of new
     /// usernames or addresses cannot grow memory past `THROTTLE_ENTRIES`).
     attempts: Mutex<quick_cache::unsync::Cache<Box<str>, (Counter, i64)>>,
-    /// Whether any revocation (token, family, version) is live: while none is, the check is
-    /// one atomic load.
-    any: AtomicBool,
 }
 
-/// `until`: the second the entry may be forgotten.
-#[derive(Default)]
-struct State {
-    tokens: HashMap<Box<str>, i64>,
-    families: HashMap<Box<str>, i64>,
-    /// `sub` -> (version, until).
-    versions: HashMap<Box<str>, (u64, i64)>,
-    /// `jti` -> (first use, until).
-    consumed: HashMap<Box<str>, (i64, i64)>,
-    swept: i64,
+impl Default for Memory {
+    fn default() -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY)
+    }
 }
 
-impl State {
-    fn live(map: &HashMap<Box<str>, i64>, key: &str, now: i64) -> bool {
-        map.get(key).is_some_and(|&until| now < until)
-    }
-
-    fn version(&self, sub: &str, now: i64) -> u64 {
-        self.versions
-            .get(sub)
-            .filter(|(_, until)| now < *until)
-            .map_or(0, |(version, _)| *version)
-    }
-
-    /// Drops expired entries, at most once a second.
-    fn sweep(&mut self, now: i64) {
-        if now <= self.swept {
-            return;
+impl Memory {
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            revocations: Revocations::default(),
+            sessions: Mutex::new(Expiring::default()),
+            sessions_held: AtomicUsize::new(0),
+            capacity,
+            started: now(),
+            attempts: Mutex::new(quick_cache::unsync::Cache::new(THROTTLE_ENTRIES)),
         }
-        self.swept = now;
-        self.tokens.retain(|_, until| now < *until);
-        self.families.retain(|_, until| now < *until);
-        self.versions.retain(|_, (_, until)| now < *until);
-        self.consumed.retain(|_, (_, until)| now < *until);
     }
 
-    fn any(&self) -> bool {
-        !(self.tokens.is_empty() && self.families.is_empty() && self.versions.is_empty())
+    /// How many revocations may be held beside the sessions.
+    fn room(&self) -> usize {
+        self.capacity
+            .saturating_sub(self.sessions_held.load(Ordering::Relaxed))
     }
+}
+
+/// A session's rotation record.
+struct Session {
+    current: Box<str>,
+    previous: Box<str>,
+    /// When `current` replaced `previous`.
+    at: i64,
 }
 
 impl MemoryStore {
-    /// An empty store.
+    /// An empty store holding at most [`DEFAULT_CAPACITY`] entries.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Records a revoked token (the mirror of a shared store applies what it hears this way).
-    pub(crate) fn put_token(&self, jti: &str, until: i64, now: i64) -> Result<(), StoreError> {
-        self.write(now, |state| raise(&mut state.tokens, jti, until))
+    /// An empty store holding at most `entries` sessions and revocations together (about
+    /// 200 bytes each); beyond, writes that add one are refused with a 503.
+    pub fn with_capacity(entries: usize) -> Self {
+        Self {
+            inner: Arc::new(Memory::with_capacity(entries)),
+        }
     }
 
-    /// Records a revoked family.
-    pub(crate) fn put_family(&self, family: &str, until: i64, now: i64) -> Result<(), StoreError> {
-        self.write(now, |state| raise(&mut state.families, family, until))
+    /// How many sessions and revocations it holds now.
+    pub fn entries(&self) -> usize {
+        self.inner.revocations.held() + self.inner.sessions_held.load(Ordering::Relaxed)
     }
 
-    /// Records a subject's version (never lowering a newer one).
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn put_version(
-        &self,
-        sub: &str,
-        version: u64,
-        until: i64,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.write(now, |state| {
-            let entry = state.versions.entry(sub.into()).or_insert((version, until));
-            *entry = (entry.0.max(version), entry.1.max(until));
-        })
-    }
-
-    /// Forgets everything (before a mirror reloads its snapshot).
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    pub(crate) fn clear(&self, now: i64) -> Result<(), StoreError> {
-        self.write(now, |state| {
-            state.tokens.clear();
-            state.families.clear();
-            state.versions.clear();
-        })
-    }
-
-    /// Runs `change` under the write lock, then sweeps and republishes whether anything is
-    /// revoked. A poisoned lock (a panic elsewhere while writing) fails closed.
-    fn write<T>(&self, now: i64, change: impl FnOnce(&mut State) -> T) -> Result<T, StoreError> {
-        let mut state = self
-            .inner
-            .state
-            .write()
-            .map_err(|_| StoreError("the memory store's lock is poisoned"))?;
-        state.sweep(now);
-        let out = change(&mut state);
-        self.inner.any.store(state.any(), Ordering::Release);
-        Ok(out)
+    fn rotate(&self, r: &Rotation<'_>) -> Result<Consumed, StoreError> {
+        let memory = &self.inner;
+        let mut sessions = memory.sessions.lock().map_err(|_| POISONED)?;
+        sessions.sweep(r.now);
+        let outcome = match sessions.get(r.family, r.now) {
+            None if r.issued_at < memory.started => Ok(Consumed::Unknown),
+            None if sessions.len() + memory.revocations.held() >= memory.capacity => Err(FULL),
+            Some(session) if *session.previous == *r.presented && r.now - session.at < r.grace => {
+                Ok(Consumed::Duplicate {
+                    current: session.current.to_string(),
+                })
+            }
+            Some(session) if *session.current != *r.presented => {
+                sessions.remove(r.family);
+                // Never refused for room: it takes the place of the record just removed.
+                memory
+                    .revocations
+                    .revoke(Kind::Family, r.family, r.until, r.now, usize::MAX)?;
+                Ok(Consumed::Reused)
+            }
+            // The current token (or the first refresh of a session): its successor takes over.
+            _ => {
+                let session = Session {
+                    current: r.successor.into(),
+                    previous: r.presented.into(),
+                    at: r.now,
+                };
+                sessions.merge(r.family, session, r.until, |old, new| *old = new);
+                Ok(Consumed::First)
+            }
+        };
+        memory
+            .sessions_held
+            .store(sessions.len(), Ordering::Relaxed);
+        outcome
     }
 }
 
@@ -170,68 +178,39 @@ impl Sealed for MemoryStore {}
 
 impl Store for MemoryStore {
     fn check(&self, token: &Presented<'_>, now: i64) -> Result<(), Refusal> {
-        if !self.inner.any.load(Ordering::Acquire) {
-            return Ok(());
-        }
-        let state = self.inner.state.read().map_err(|_| Refusal::Unavailable)?;
-        if State::live(&state.tokens, token.jti, now)
-            || (!token.family.is_empty() && State::live(&state.families, token.family, now))
-            || token.version < state.version(token.sub, now)
-        {
-            return Err(Refusal::Revoked);
-        }
-        Ok(())
+        self.inner.revocations.check(token, now)
     }
 
     fn version(&self, sub: &str, now: i64) -> Result<u64, StoreError> {
-        if !self.inner.any.load(Ordering::Acquire) {
-            return Ok(0);
-        }
-        let state = self
-            .inner
-            .state
-            .read()
-            .map_err(|_| StoreError("the memory store's lock is poisoned"))?;
-        Ok(state.version(sub, now))
+        self.inner.revocations.version(sub, now)
     }
 
     fn revoke_token<'a>(&'a self, jti: &'a str, until: i64) -> StoreFuture<'a, ()> {
-        ready(self.put_token(jti, until, now()))
+        let room = self.inner.room();
+        ready(
+            self.inner
+                .revocations
+                .revoke(Kind::Token, jti, until, now(), room),
+        )
     }
 
     fn revoke_family<'a>(&'a self, family: &'a str, until: i64) -> StoreFuture<'a, ()> {
-        ready(self.put_family(family, until, now()))
+        let room = self.inner.room();
+        ready(
+            self.inner
+                .revocations
+                .revoke(Kind::Family, family, until, now(), room),
+        )
     }
 
-    fn bump_version<'a>(&'a self, sub: &'a str, until: i64, now: i64) -> StoreFuture<'a, u64> {
-        ready(self.write(now, |state| {
-            let next = next_version(state.version(sub, now), now);
-            state.versions.insert(sub.into(), (next, until));
-            next
-        }))
+    fn bump_version<'a>(&'a self, sub: &'a str, lifetime: i64, now: i64) -> StoreFuture<'a, u64> {
+        let room = self.inner.room();
+        let until = now.saturating_add(lifetime);
+        ready(self.inner.revocations.bump(sub, until, now, room))
     }
 
-    fn consume<'a>(
-        &'a self,
-        jti: &'a str,
-        family: &'a str,
-        until: i64,
-        grace: i64,
-        now: i64,
-    ) -> StoreFuture<'a, Consumed> {
-        ready(self.write(now, |state| match state.consumed.get(jti) {
-            None => {
-                state.consumed.insert(jti.into(), (now, until));
-                Consumed::First
-            }
-            Some(&(first, _)) if now - first < grace => Consumed::Duplicate,
-            Some(_) => {
-                if !family.is_empty() {
-                    raise(&mut state.families, family, until);
-                }
-                Consumed::Reused
-            }
-        }))
+    fn consume<'a>(&'a self, rotation: &'a Rotation<'a>) -> StoreFuture<'a, Consumed> {
+        ready(self.rotate(rotation))
     }
 
     fn attempt<'a>(
@@ -251,7 +230,7 @@ impl Store for MemoryStore {
             .map(|mut attempts| {
                 attempts.remove(key);
             })
-            .map_err(|_| StoreError("the memory store's lock is poisoned"));
+            .map_err(|_| POISONED);
         ready(forgotten)
     }
 }
@@ -263,11 +242,7 @@ impl MemoryStore {
         limits: Limits,
         now: i64,
     ) -> Result<Verdict, StoreError> {
-        let mut attempts = self
-            .inner
-            .attempts
-            .lock()
-            .map_err(|_| StoreError("the memory store's lock is poisoned"))?;
+        let mut attempts = self.inner.attempts.lock().map_err(|_| POISONED)?;
         let mut counters: Vec<(Counter, u32)> = charges
             .iter()
             .map(|c| {
@@ -290,20 +265,6 @@ impl MemoryStore {
     }
 }
 
-/// Records `key` until `until`, keeping a later end already recorded.
-fn raise(map: &mut HashMap<Box<str>, i64>, key: &str, until: i64) {
-    let entry = map.entry(key.into()).or_insert(until);
-    *entry = (*entry).max(until);
-}
-
-/// The version after `current`: milliseconds since the epoch when that is larger, so that a
-/// version is never reused even after its entry expired and was forgotten (a token issued
-/// under an old, forgotten version is older than the entry's lifetime, hence expired).
-pub(crate) fn next_version(current: u64, now: i64) -> u64 {
-    let millis = u64::try_from(now).unwrap_or(0).saturating_mul(1000);
-    (current + 1).max(millis)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +278,18 @@ mod tests {
         }
     }
 
+    fn rotation<'a>(presented: &'a str, successor: &'a str, now: i64) -> Rotation<'a> {
+        Rotation {
+            family: "fam",
+            presented,
+            successor,
+            issued_at: now,
+            until: now + 1000,
+            grace: 10,
+            now,
+        }
+    }
+
     #[tokio::test]
     async fn entries_expire_and_are_swept_on_writes() {
         let store = MemoryStore::new();
@@ -327,22 +300,22 @@ mod tests {
             Err(Refusal::Revoked)
         );
         assert_eq!(store.check(&token("j1", "f", 0), at + 100), Ok(()));
-        store.write(at + 200, |_| ()).unwrap();
-        assert!(store.inner.state.read().unwrap().tokens.is_empty());
-        assert!(
-            !store.inner.any.load(Ordering::Acquire),
-            "back to the fast path"
-        );
+        store
+            .inner
+            .revocations
+            .revoke(Kind::Token, "j2", at + 300, at + 200, 10)
+            .unwrap();
+        assert_eq!(store.entries(), 1, "j1 swept, j2 held");
     }
 
     #[tokio::test]
     async fn versions_never_repeat_even_once_forgotten() {
         let store = MemoryStore::new();
-        let v1 = store.bump_version("ann", 100, 10).await.unwrap();
+        let v1 = store.bump_version("ann", 90, 10).await.unwrap();
         assert_eq!(v1, 10_000);
         assert_eq!(store.check(&token("j", "", 0), 50), Err(Refusal::Revoked));
         assert_eq!(store.check(&token("j", "", v1), 50), Ok(()));
-        let v2 = store.bump_version("ann", 300, 200).await.unwrap();
+        let v2 = store.bump_version("ann", 100, 200).await.unwrap();
         assert!(v2 > v1);
     }
 
@@ -372,16 +345,74 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_refresh_token_is_consumed_once_then_duplicate_then_reused() {
+    async fn rotation_first_retry_then_reuse() {
         let store = MemoryStore::new();
-        let consume = |now| store.consume("r1", "fam", 1000, 10, now);
-        assert_eq!(consume(100).await.unwrap(), Consumed::First);
-        assert_eq!(consume(105).await.unwrap(), Consumed::Duplicate);
-        assert_eq!(store.check(&token("a", "fam", 0), 105), Ok(()));
-        assert_eq!(consume(111).await.unwrap(), Consumed::Reused);
+        let at = now();
+        let consume = |presented, successor, now| {
+            let store = store.clone();
+            async move { store.rotate(&rotation(presented, successor, now)) }
+        };
+        assert_eq!(consume("r0", "r1", at).await, Ok(Consumed::First));
         assert_eq!(
-            store.check(&token("a", "fam", 0), 111),
+            consume("r0", "r1b", at + 5).await,
+            Ok(Consumed::Duplicate {
+                current: "r1".into()
+            }),
+            "a retry within the grace window learns the current id"
+        );
+        assert_eq!(consume("r1", "r2", at + 6).await, Ok(Consumed::First));
+        assert_eq!(store.check(&token("a", "fam", 0), at + 6), Ok(()));
+        assert_eq!(consume("r0", "x", at + 7).await, Ok(Consumed::Reused));
+        assert_eq!(
+            store.check(&token("a", "fam", 0), at + 7),
             Err(Refusal::Revoked)
         );
+    }
+
+    #[tokio::test]
+    async fn the_replaced_token_after_the_grace_window_is_a_reuse() {
+        let store = MemoryStore::new();
+        let at = now();
+        assert_eq!(store.rotate(&rotation("r0", "r1", at)), Ok(Consumed::First));
+        assert_eq!(
+            store.rotate(&rotation("r0", "r1", at + 10)),
+            Ok(Consumed::Reused)
+        );
+    }
+
+    #[tokio::test]
+    async fn ten_thousand_refreshes_hold_one_record() {
+        let store = MemoryStore::new();
+        let at = now();
+        let ids: Vec<String> = (0..=10_000).map(|i| format!("r{i}")).collect();
+        for pair in ids.windows(2) {
+            let outcome = store.rotate(&rotation(&pair[0], &pair[1], at));
+            assert_eq!(outcome, Ok(Consumed::First));
+        }
+        assert_eq!(store.entries(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_session_older_than_the_store_is_unknown() {
+        let store = MemoryStore::new();
+        let at = now();
+        let mut old = rotation("r0", "r1", at);
+        old.issued_at = at - 3600;
+        assert_eq!(store.rotate(&old), Ok(Consumed::Unknown));
+    }
+
+    #[tokio::test]
+    async fn a_full_store_refuses_new_entries_and_keeps_what_it_holds() {
+        let store = MemoryStore::with_capacity(2);
+        let at = now();
+        store.revoke_token("j1", at + 100).await.unwrap();
+        assert_eq!(store.rotate(&rotation("r0", "r1", at)), Ok(Consumed::First));
+        assert_eq!(store.revoke_token("j2", at + 100).await, Err(FULL));
+        let mut other = rotation("s0", "s1", at);
+        other.family = "other";
+        assert_eq!(store.rotate(&other), Err(FULL));
+        store.revoke_token("j1", at + 200).await.unwrap();
+        assert_eq!(store.rotate(&rotation("r1", "r2", at)), Ok(Consumed::First));
+        assert_eq!(store.entries(), 2);
     }
 }

@@ -112,6 +112,15 @@ fn secs(ttl: Duration) -> i64 {
 pub(crate) struct Id([u8; 22]);
 
 impl Id {
+    /// An id this crate drew before (a store names a session's current refresh token by it).
+    pub(crate) fn parse(id: &str) -> Option<Self> {
+        let bytes: [u8; 22] = id.as_bytes().try_into().ok()?;
+        bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+            .then_some(Self(bytes))
+    }
+
     pub(crate) fn as_str(&self) -> &str {
         // Always ASCII: base64url output.
         std::str::from_utf8(&self.0).unwrap_or_default()
@@ -154,18 +163,7 @@ impl Issuer {
         self.sign(&header, grant, kind, fresh, now, jti.as_str(), session)
     }
 
-    pub(crate) fn pair(
-        &self,
-        grant: &Grant,
-        fresh: bool,
-        now: i64,
-        session: Session<'_>,
-    ) -> Result<TokenResponse, IssueError> {
-        self.pair_with(grant, fresh, now, session, ids()?)
-    }
-
-    /// [`pair`](Self::pair) with the token ids drawn by the caller (in the same call to the
-    /// OS as the family's id).
+    /// An access + refresh pair of `session`, with the token ids drawn by the caller.
     pub(crate) fn pair_with(
         &self,
         grant: &Grant,

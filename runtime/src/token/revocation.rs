@@ -14,11 +14,49 @@ pub use super::throttle::{Charge, Limits, Verdict};
 /// A boxed future of a store operation (the trait is object-safe: `Auth` holds `dyn Store`).
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
-/// The store could not answer truthfully (unreachable, or its view may be stale). Requests
-/// that need it are answered 503, never with a guess.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("the revocation store is unavailable: {0}")]
-pub struct StoreError(pub(crate) &'static str);
+/// The store could not answer truthfully (unreachable, full, or its view may be stale).
+/// Requests that need it are answered 503, never with a guess. Its message says what failed;
+/// its [`source`](std::error::Error::source), when there is one, is the Redis client's own
+/// error (for an operator to tell DNS from authentication from a timeout).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("the revocation store is unavailable: {reason}")]
+pub struct StoreError {
+    reason: &'static str,
+    #[source]
+    source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl StoreError {
+    pub(crate) const fn new(reason: &'static str) -> Self {
+        Self {
+            reason,
+            source: None,
+        }
+    }
+
+    pub(crate) fn caused_by(
+        reason: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            reason,
+            source: Some(std::sync::Arc::new(source)),
+        }
+    }
+
+    /// What failed, in a few words.
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+}
+
+impl PartialEq for StoreError {
+    fn eq(&self, other: &Self) -> bool {
+        self.reason == other.reason
+    }
+}
+
+impl Eq for StoreError {}
 
 /// What a verified token shows the revocation check.
 #[derive(Debug, Clone, Copy)]
@@ -42,16 +80,46 @@ pub enum Refusal {
     Unavailable,
 }
 
+/// A refresh token presented for rotation: the store keeps one record per session (the
+/// current refresh token's id and the one it replaced), never one per refresh.
+#[derive(Debug, Clone, Copy)]
+pub struct Rotation<'a> {
+    /// The session (refresh family) the token belongs to.
+    pub family: &'a str,
+    /// The presented refresh token's `jti`.
+    pub presented: &'a str,
+    /// The `jti` of the refresh token issued in its place.
+    pub successor: &'a str,
+    /// The presented token's `iat`: a session the store has no record of is refused when its
+    /// token is older than the store's data (the store lost it).
+    pub issued_at: i64,
+    /// When the record may be forgotten: the session's end plus the margins.
+    pub until: i64,
+    /// How long, seconds, the token just replaced may be presented again as a retry.
+    pub grace: i64,
+    /// This instance's clock (a shared store judges the grace window on its own clock).
+    pub now: i64,
+}
+
 /// The outcome of presenting a refresh token for rotation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consumed {
-    /// First use: the caller may issue the next pair of the family.
+    /// The session's current refresh token: its successor is now the current one.
     First,
-    /// Used before, within the grace window: refused, the family lives on (a client's retry,
-    /// two tabs refreshing at once).
-    Duplicate,
-    /// Used before, after the grace window: the family is revoked, every token in it dies.
+    /// The token the current one replaced, again within the grace window (a client whose
+    /// answer was lost, two tabs refreshing at once): the session lives on, and the retry is
+    /// answered with a pair whose refresh token carries `current`, the successor's id, so
+    /// that the session still has one line of refresh tokens.
+    Duplicate {
+        /// The id (`jti`) of the session's current refresh token. An id, not a token.
+        current: String,
+    },
+    /// An older token, or the replaced one after the grace window: a stolen copy or its
+    /// victim. The session is revoked, every token in it dies.
     Reused,
+    /// The store has no record of a session it should know (its data was lost after the
+    /// token was issued): refused, the user logs in again.
+    Unknown,
 }
 
 mod sealed {
@@ -75,19 +143,20 @@ pub trait Store: Sealed + Send + Sync + 'static {
     /// Revokes a refresh family, until `until` (its end plus the leeway).
     fn revoke_family<'a>(&'a self, family: &'a str, until: i64) -> StoreFuture<'a, ()>;
 
-    /// Moves the subject's version past every token issued so far; entries live until `until`.
-    fn bump_version<'a>(&'a self, sub: &'a str, until: i64, now: i64) -> StoreFuture<'a, u64>;
+    /// Moves the subject's version past every token issued so far. `lifetime`: the longest,
+    /// in seconds from now, that a token issued before may still be accepted (the entry
+    /// lives that long; a shared store keeps the longest any instance asked for).
+    fn bump_version<'a>(&'a self, sub: &'a str, lifetime: i64, now: i64) -> StoreFuture<'a, u64>;
 
-    /// Consumes a refresh token atomically: of N concurrent calls with one `jti`, one gets
-    /// [`Consumed::First`]. A reuse after `grace` seconds revokes `family` until `until`.
-    fn consume<'a>(
-        &'a self,
-        jti: &'a str,
-        family: &'a str,
-        until: i64,
-        grace: i64,
-        now: i64,
-    ) -> StoreFuture<'a, Consumed>;
+    /// Rotates a session's refresh token atomically: of N concurrent calls with one token,
+    /// one gets [`Consumed::First`], the others [`Consumed::Duplicate`] within the grace
+    /// window. A reuse revokes the family until `until`.
+    fn consume<'a>(&'a self, rotation: &'a Rotation<'a>) -> StoreFuture<'a, Consumed>;
+
+    /// Told once, when an `Auth` is built on the store: the longest, in seconds, that a
+    /// token it issues may be accepted. A shared store keeps the longest any instance gives,
+    /// so that a version bump outlives every token it covers.
+    fn lifetime(&self, _seconds: i64) {}
 
     /// Charges a login attempt to every counter atomically, before the password is checked:
     /// of N concurrent attempts, no more pass than the budget allows.
