@@ -87,7 +87,7 @@ pub(crate) struct Inner {
     pub(crate) proxy_header: Option<http::HeaderName>,
     /// The absolute lifetime of a refresh family, seconds.
     pub(crate) family_ttl: i64,
-    /// How long a consumed refresh token presented again is a harmless duplicate, seconds.
+    /// How long a replaced refresh token presented again is a retry, seconds.
     pub(crate) refresh_grace: i64,
     pub(crate) realm: String,
     pub(crate) error_body: Option<ErrorBody>,
@@ -145,8 +145,7 @@ pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 /// How far ahead of this instance's clock an issuer's clock may be, by default: 5 s (see
 /// [`AuthBuilder::clock_skew`]).
 pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
-/// How long a consumed refresh token presented again is a harmless duplicate, by default:
-/// 10 s (see [`AuthBuilder::refresh_grace`]).
+/// How long a replaced refresh token presented again is a retry, by default: 10 s (see [`AuthBuilder::refresh_grace`]).
 pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(10);
 /// Default refresh-token lifetime: 30 days.
 pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -337,11 +336,13 @@ impl AuthBuilder {
         self
     }
 
-    /// How long a refresh token that was already used may be presented again without killing
-    /// its session (default 10 s): a client's retry on a flaky network, or two tabs refreshing
-    /// at once, is refused with a 401 but the winner's pair keeps working. After the window a
-    /// reuse is treated as theft (RFC 9700 §4.14.2): the whole family is revoked.
-    /// `Duration::ZERO` turns the window off.
+    /// How long a refresh token that was just replaced may be presented again as a retry
+    /// (default 10 s): a client whose answer was lost, or two tabs refreshing at once, gets a
+    /// working pair of the same session, whose refresh token carries the id of the one that
+    /// replaced it (the session keeps one line of tokens). After the window, or for any older
+    /// token, a reuse is treated as theft (RFC 9700 §4.14.2): the whole family is revoked.
+    /// `Duration::ZERO` turns the window off. The window is judged on the store's clock
+    /// (Redis's, with `RedisStore`).
     pub fn refresh_grace(mut self, grace: Duration) -> Self {
         self.refresh_grace = grace;
         self
@@ -469,15 +470,28 @@ fn redis_store(
     builder: AuthBuilder,
     url: &str,
     prefix: Option<String>,
+    replicas: Option<String>,
 ) -> Result<AuthBuilder, ConfigError> {
     let prefix = prefix.filter(|p| !p.is_empty());
-    let store = crate::store::redis::RedisStore::new(url, prefix.as_deref().unwrap_or("jwtguard"))
-        .map_err(|e| ConfigError::Store(e.reason()))?;
+    let mut store =
+        crate::store::redis::RedisStore::builder(url, prefix.as_deref().unwrap_or("jwtguard"));
+    if let Some(replicas) = replicas.filter(|r| !r.is_empty()) {
+        let count = replicas.trim().parse().map_err(|_| {
+            ConfigError::Store("JWT_REDIS_WAIT_REPLICAS is not a number of replicas")
+        })?;
+        store = store.wait_for_replicas(count, Duration::from_secs(1));
+    }
+    let store = store.build().map_err(|e| ConfigError::Store(e.reason()))?;
     Ok(builder.store(store))
 }
 
 #[cfg(not(feature = "redis"))]
-fn redis_store(_: AuthBuilder, _: &str, _: Option<String>) -> Result<AuthBuilder, ConfigError> {
+fn redis_store(
+    _: AuthBuilder,
+    _: &str,
+    _: Option<String>,
+    _: Option<String>,
+) -> Result<AuthBuilder, ConfigError> {
     Err(ConfigError::Store(
         "REDIS_URL is set, but jwtguard was built without its `redis` feature",
     ))
@@ -503,6 +517,7 @@ impl Auth {
     /// | `JWT_VERIFIED_TOKEN_CACHE` | entries of the [verified-token cache](AuthBuilder::verified_token_cache) | 0 (off) |
     /// | `REDIS_URL` | revocations in Redis (`RedisStore`, feature `redis`), shared by every instance | in memory |
     /// | `JWT_REDIS_PREFIX` | the prefix of the Redis keys | `jwtguard` |
+    /// | `JWT_REDIS_WAIT_REPLICAS` | acknowledge a write once this many replicas hold it (`RedisStoreBuilder::wait_for_replicas`, 1 s) | 0 (off) |
     ///
     /// With `REDIS_URL` set it must be called inside a tokio runtime; without the `redis`
     /// feature a `REDIS_URL` is refused rather than ignored (instances would not share
@@ -591,7 +606,12 @@ impl AuthBuilder {
             builder = builder.audience(audience);
         }
         if let Some(url) = var("REDIS_URL").filter(|s| !s.is_empty()) {
-            builder = redis_store(builder, &url, var("JWT_REDIS_PREFIX"))?;
+            builder = redis_store(
+                builder,
+                &url,
+                var("JWT_REDIS_PREFIX"),
+                var("JWT_REDIS_WAIT_REPLICAS"),
+            )?;
         }
         Ok(builder)
     }

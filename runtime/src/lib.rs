@@ -90,17 +90,24 @@ pub use token::verify::MAX_TOKEN_LEN;
 /// |---|---|---|
 /// | the check of every protected request | one atomic load while nothing is revoked; else a read lock and up to three hash lookups | the same, on the instance's in-process mirror: no network |
 /// | login (reads the subject's version) | a read lock | the mirror: no network |
-/// | refresh (consume the token; on reuse, revoke the family) | a write lock | one round trip (a Lua script) |
-/// | logout, logout-all, `revoke*` | a write lock | one round trip (a Lua script that also publishes) |
+/// | refresh (rotate the session's one record; on reuse, revoke the family) | a lock on the sessions (not the one checks read) | one round trip (a Lua script), plus `WAIT` if replicas are awaited |
+/// | logout, logout-all, `revoke*` | a write lock | one round trip (a Lua script that also publishes), plus `WAIT` if replicas are awaited |
 /// | a login attempt (throttling) | a lock on a bounded cache | one round trip (a Lua script) |
 ///
-/// `RedisStore`'s mirror is loaded when it subscribes and kept current by the scripts'
-/// pub/sub messages: a revocation made on one instance is enforced on the others within
-/// milliseconds (the tests hold it to under 1 s). It fails closed: before the mirror has
-/// loaded, while its subscription is down or silent (pinged every second), and while Redis
-/// cannot be reached, every request that needs the store is answered 503 with `Retry-After`,
-/// never with a guess; it reconnects and reloads by itself. Every entry, in both stores,
-/// expires when the token or session it concerns would have, plus the leeway.
+/// What the stores hold grows with sessions and revocations, never with refreshes: one record
+/// per refreshed session (its current refresh token's id and the one before), one entry per
+/// revocation.
+///
+/// `RedisStore`'s mirror is loaded in batches from sorted sets of its own when it subscribes
+/// and kept current by the scripts' pub/sub messages: a revocation made on one instance is
+/// enforced on the others within milliseconds (the tests hold it to under 1 s); if the events
+/// stop arriving, the revision every write moves gives it away at the next heartbeat and the
+/// mirror reloads (about 2 s in all). It fails closed: before the mirror has loaded, while its
+/// subscription is down or silent (pinged every second), and while Redis cannot be reached,
+/// every request that needs the store is answered 503 with `Retry-After`, never with a guess;
+/// it reconnects and reloads by itself, merging, never forgetting. Every entry, in both
+/// stores, outlives what it guards by the larger of the leeway and the clock skew plus a
+/// minute, then expires.
 pub mod revocation {
     pub use crate::token::revocation::{
         Charge, Consumed, Limits, Presented, Refusal, Rotation, Store, StoreError, StoreFuture,
@@ -420,6 +427,11 @@ pub use jwtguard_macros::login;
 /// The answer is a new pair whose access token is **never fresh** and whose scopes never exceed
 /// the refresh token's, nor the optional compile-checked ceiling `#[refresh(scopes = "...")]`
 /// (CRUDAuth's grantable scopes, re-applied on every refresh). 200, `Cache-Control: no-store`.
+///
+/// The presented refresh token is rotated: the one just replaced, presented again within
+/// [`refresh_grace`](AuthBuilder::refresh_grace), is a retry and gets a pair of the same
+/// session; any other replay revokes the session (401 `"The refresh token has already been
+/// used"`). See [`revocation`] for what the stores keep.
 ///
 /// It also takes `crate = path`, for a renamed dependency (see
 /// [`#[protected]`](protected#a-renamed-dependency)). Its `Claims` parameters become `let`

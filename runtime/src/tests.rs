@@ -724,3 +724,45 @@ fn narrowing_keeps_what_a_held_wildcard_covers() {
         ["reports:read", "reports:write"]
     );
 }
+
+#[test]
+fn store_entries_outlive_what_they_guard_by_the_larger_margin_plus_a_minute() {
+    let leeway = Auth::builder()
+        .secret(SECRET)
+        .leeway(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    assert_eq!(leeway.retained_until(1_000), 1_000 + 30 + 60);
+    let skew = Auth::builder()
+        .secret(SECRET)
+        .clock_skew(Duration::from_secs(45))
+        .build()
+        .unwrap();
+    assert_eq!(skew.retained_until(1_000), 1_000 + 45 + 60);
+    assert_eq!(hs256().retained_until(i64::MAX), i64::MAX, "never wraps");
+}
+
+#[tokio::test]
+async fn a_revoked_token_stays_refused_through_the_leeway() {
+    use crate::revocation::{Presented, Refusal, Store as _};
+    let store = crate::MemoryStore::new();
+    let auth = Auth::builder()
+        .secret(SECRET)
+        .leeway(Duration::from_secs(30))
+        .store(store.clone())
+        .build()
+        .unwrap();
+    let pair = auth.create_token_pair(&Grant::to("ann")).unwrap();
+    let claims = auth.verify(&pair.access_token).unwrap();
+    auth.revoke(&claims).await.unwrap();
+    let presented = Presented {
+        sub: "ann",
+        jti: claims.jti(),
+        family: "",
+        version: 0,
+    };
+    // The last second a verifier with this leeway accepts the token, and a minute past it.
+    let last = claims.exp() + 30;
+    assert_eq!(store.check(&presented, last), Err(Refusal::Revoked));
+    assert_eq!(store.check(&presented, last + 59), Err(Refusal::Revoked));
+}

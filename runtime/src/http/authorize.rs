@@ -47,8 +47,9 @@ impl Auth {
 impl Auth {
     /// What `#[refresh]` does, as a plain call: verifies `refresh_token` (this application's
     /// own), renews its subject, scopes and extra claims into the next pair of its session
-    /// (never fresh, never past the session's end), and consumes it (rotation: presented again,
-    /// it is refused, and after the grace window its whole session is revoked).
+    /// (never fresh, never past the session's end), and rotates it: presented again within the
+    /// grace window it is a retry, answered with a pair of the same session; after the
+    /// window, or older than the token it was replaced by, its whole session is revoked.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -57,7 +58,13 @@ impl Auth {
     /// let pair = auth.create_token_pair(&Grant::to("ann"))?;
     /// let next = auth.refresh_token_pair(&pair.refresh_token).await?;
     /// assert!(auth.verify(&next.access_token).is_ok());
-    /// assert!(auth.refresh_token_pair(&pair.refresh_token).await.is_err(), "used once");
+    /// // The first refresh token again, within the grace window: a retry of a lost answer.
+    /// let retry = auth.refresh_token_pair(&pair.refresh_token).await?;
+    /// assert!(auth.verify(&retry.access_token).is_ok());
+    /// let last = auth.refresh_token_pair(&next.refresh_token).await?;
+    /// // Older than the current one: theft. The whole session is revoked.
+    /// assert!(auth.refresh_token_pair(&pair.refresh_token).await.is_err());
+    /// assert!(auth.verify(&last.access_token).is_err());
     /// # Ok(()) }
     /// ```
     pub async fn refresh_token_pair(

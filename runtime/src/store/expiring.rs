@@ -39,6 +39,7 @@ impl<V> Expiring<V> {
     }
 
     /// Every entry with its end (for writing the mirror back to a store that lost it).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V, i64)> {
         self.map
             .iter()

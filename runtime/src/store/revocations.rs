@@ -109,6 +109,7 @@ impl Revocations {
     }
 
     /// Records a subject's version (never lowering a newer one).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn put_version(
         &self,
         sub: &str,
@@ -151,6 +152,7 @@ impl Revocations {
 
     /// Every live entry, for writing back to a shared store that lost its data: tokens,
     /// families, and versions with their values.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn snapshot(&self, now: i64) -> Result<Snapshot, StoreError> {
         let sets = self.sets.read().map_err(|_| POISONED)?;
         let live = |set: &Expiring<()>| {
@@ -191,6 +193,7 @@ impl Revocations {
 
 /// What a [`Revocations`] holds, as plain data.
 #[derive(Debug, Default)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 pub(crate) struct Snapshot {
     pub(crate) tokens: Vec<(String, i64)>,
     pub(crate) families: Vec<(String, i64)>,

@@ -54,8 +54,8 @@ pub enum TokenError {
     /// (a logout, a password change, a reused refresh token).
     #[error("the token has been revoked")]
     Revoked,
-    /// A refresh token presented again after it was used (rotation). Within the grace window
-    /// the session lives on; after it, the whole session is revoked.
+    /// A refresh token presented again after it was replaced (rotation), past the grace window
+    /// or older than the token that replaced it: the whole session is revoked.
     #[error("the refresh token has already been used")]
     Reused,
     /// The token verified, but the user it names no longer exists

@@ -34,6 +34,7 @@ impl StoreError {
         }
     }
 
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn caused_by(
         reason: &'static str,
         source: impl std::error::Error + Send + Sync + 'static,

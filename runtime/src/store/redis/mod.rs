@@ -185,7 +185,7 @@ impl RedisStoreBuilder {
     }
 
     /// The most revocations each instance's mirror holds (default
-    /// [`MEMORY_STORE_CAPACITY`](crate::MEMORY_STORE_CAPACITY), about 100 bytes each); beyond,
+    /// [`MEMORY_STORE_CAPACITY`](crate::MEMORY_STORE_CAPACITY), about 124 bytes each); beyond,
     /// the instance answers 503 rather than forget one.
     pub fn mirror_capacity(mut self, entries: usize) -> Self {
         self.capacity = entries;

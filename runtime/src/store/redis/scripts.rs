@@ -13,7 +13,7 @@
 //! | `longest` | integer, no expiry | the longest lifetime, seconds, any instance gives a token |
 //! | `session:<family>` | hash, expiring with the session | `current`, `previous`: refresh token ids; `at`: when `current` took over |
 //! | `try:<key>` | hash, expiring | a login-attempt counter |
-//! | `events` | pub/sub channel | `<rev> j|f <until> <id>`, `<rev> v <until> <version> <sub>` |
+//! | `events` | pub/sub channel | `<rev> j <until> <id>` (`f` for a family), `<rev> v <until> <version> <sub>` |
 
 use std::sync::LazyLock;
 
