@@ -16,7 +16,7 @@ use crate::throttle::Throttle;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::{ConfigError, IssueError, TokenError};
 use crate::token::grant::Grant;
-use crate::token::issue::{Id, Issuer, Session, TokenResponse};
+use crate::token::issue::{Id, Issuer, Session, TokenResponse, secs};
 use crate::token::key::{self, Key};
 use crate::token::kind::TokenKind;
 use crate::token::revocation::{Consumed, Rotation, Store, StoreError};
@@ -135,10 +135,6 @@ impl fmt::Debug for dyn Store {
 /// How much longer than what it guards a store entry lives, beyond the leeway and clock
 /// skew: the store's clock (Redis's) may differ from the instances'.
 pub(crate) const STORE_MARGIN: i64 = 60;
-
-fn secs(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
-}
 
 /// Default access-token lifetime: 15 minutes (AuthX's default).
 pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
@@ -761,10 +757,12 @@ impl Auth {
                 .store
                 .version(token.sub(), now)
                 .map_err(|_| TokenError::StoreUnavailable)?;
+            // It ends with the token: the revocation of a reuse (which lives as long) then
+            // covers every successor.
             let session = Session {
                 version,
                 family: token.jti(),
-                family_exp: now.saturating_add(self.inner.family_ttl),
+                family_exp: token.exp.min(now.saturating_add(self.inner.family_ttl)),
             };
             (session, i64::MAX)
         } else {

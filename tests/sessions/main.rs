@@ -179,6 +179,11 @@ macro_rules! suite {
             }
 
             #[tokio::test]
+            async fn a_refresh_token_without_a_session_cannot_revive_one_once_revoked() {
+                sessionless_token_stays_dead($backend).await;
+            }
+
+            #[tokio::test]
             async fn ten_thousand_refreshes_of_one_session_hold_one_record() {
                 ten_thousand_refreshes($backend).await;
             }
@@ -493,4 +498,32 @@ async fn ten_thousand_refreshes(backend: &Backend) {
         println!("the session's record in Redis: {record} B");
     }
     assert!(auth.verify(&pair.access_token).is_ok());
+}
+
+/// A refresh token without `fam` (AuthX mints them with the shared secret) starts a session
+/// named after its own id; once that session is revoked by a reuse, presenting the token again
+/// never starts it over.
+async fn sessionless_token_stays_dead(backend: &Backend) {
+    use jwtguard_tests::forge::{HEADER, hs256, payload};
+    let addr = serve(app(backend.auth(|b| b.refresh_grace(Duration::ZERO)).await)).await;
+    let authx = hs256(HEADER, &payload("refresh", ""), SECRET.as_bytes());
+    let first = Pair::of(&refresh_with(addr, &authx).await);
+    assert_eq!(
+        claims_of(&first.refresh)["fam"],
+        claims_of(&authx)["jti"],
+        "the session is named after the token"
+    );
+    assert!(
+        claims_of(&first.refresh)["exp"].as_i64() <= claims_of(&authx)["exp"].as_i64(),
+        "and ends no later than it"
+    );
+    assert_revoked(&refresh_with(addr, &authx).await, REUSED);
+    assert_revoked(
+        &Call::get("/me").bearer(&first.access).send(addr).await,
+        REVOKED,
+    );
+    for _ in 0..2 {
+        let again = refresh_with(addr, &authx).await;
+        assert_eq!(again.status, 401, "{}", again.text());
+    }
 }

@@ -30,6 +30,7 @@ impl<V> Expiring<V> {
             .map(|(value, _)| value)
     }
 
+    #[cfg(test)]
     pub(crate) fn contains(&self, key: &str) -> bool {
         self.map.contains_key(key)
     }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::expiring::Expiring;
-use super::revocations::{FULL, Kind, POISONED, Revocations};
+use super::revocations::{Kind, POISONED, Revocations};
 use crate::token::revocation::{
     Charge, Consumed, Limits, Presented, Refusal, Rotation, Sealed, Store, StoreError, StoreFuture,
     Verdict,
@@ -16,20 +16,27 @@ use crate::token::throttle::{Counter, charge};
 /// beyond, the coldest are evicted. About 10 MB at most.
 pub(crate) const THROTTLE_ENTRIES: usize = 100_000;
 
-/// The most sessions and revocations a `MemoryStore` holds by default.
+/// How many entries (sessions and revocations together) a `MemoryStore` holds before it
+/// refuses to record new sessions, by default.
 pub const DEFAULT_CAPACITY: usize = 1_000_000;
+
+const FULL: StoreError = StoreError::new(
+    "the memory store holds as many sessions as it may (see MemoryStore::with_capacity)",
+);
 
 /// Revocations and sessions kept in memory: revoked token ids and families, subjects' token
 /// versions, and one rotation record per session that has been refreshed (its current
 /// refresh token's id and the one before). Nothing grows per refresh: a session refreshed
 /// 10 000 times holds one record, as one refreshed once does.
 ///
-/// - **Bounded.** At most [`DEFAULT_CAPACITY`] entries (sessions and revocations together;
-///   [`with_capacity`](Self::with_capacity) to change it). Measured (`tests/allocations.rs`):
-///   233 bytes per session record, 124 per revocation, so at most about 230 MB. At the bound
-///   it fails closed: a write that would add an entry is refused (503), never evicted (an
-///   evicted record would let a rotated refresh token work again). A refresh of a session
-///   already recorded adds nothing, so a refresh loop costs CPU only.
+/// - **Bounded.** Once it holds [`DEFAULT_CAPACITY`] entries (sessions and revocations
+///   together; [`with_capacity`](Self::with_capacity) to change it) it refuses to record a
+///   new session: that session's first refresh is a 503, never an eviction (an evicted record
+///   would let a rotated refresh token work again). Revocations are never refused: a logout
+///   that could not be recorded would leave a stolen session alive. Measured
+///   (`tests/allocations.rs`): 233 bytes per session record, 124 per revocation, so about
+///   230 MB at the bound. A refresh of a session already recorded adds nothing, so a refresh
+///   loop costs CPU only.
 /// - **Expiry.** Every entry leaves when what it guards could no longer be accepted (plus the
 ///   leeway and a margin), swept in time order on writes, never on the request path.
 /// - **A restart forgets everything.** Revoked access tokens are accepted again until they
@@ -95,12 +102,6 @@ impl Memory {
             attempts: Mutex::new(quick_cache::unsync::Cache::new(THROTTLE_ENTRIES)),
         }
     }
-
-    /// How many revocations may be held beside the sessions.
-    fn room(&self) -> usize {
-        self.capacity
-            .saturating_sub(self.sessions_held.load(Ordering::Relaxed))
-    }
 }
 
 /// A session's rotation record.
@@ -117,8 +118,8 @@ impl MemoryStore {
         Self::default()
     }
 
-    /// An empty store holding at most `entries` sessions and revocations together (233 and
-    /// 124 bytes each); beyond, writes that add one are refused with a 503.
+    /// An empty store that records no new session once it holds `entries` sessions and
+    /// revocations together (233 and 124 bytes each): such a session's refresh is a 503.
     pub fn with_capacity(entries: usize) -> Self {
         Self {
             inner: Arc::new(Memory::with_capacity(entries)),
@@ -135,6 +136,8 @@ impl MemoryStore {
         let mut sessions = memory.sessions.lock().map_err(|_| POISONED)?;
         sessions.sweep(r.now);
         let outcome = match sessions.get(r.family, r.now) {
+            // A session revoked (a logout, a reuse) whose record is gone: still refused.
+            None if memory.revocations.family_revoked(r.family, r.now)? => Ok(Consumed::Reused),
             None if r.issued_at < memory.started => Ok(Consumed::Unknown),
             None if sessions.len() + memory.revocations.held() >= memory.capacity => Err(FULL),
             Some(session) if *session.previous == *r.presented && r.now - session.at < r.grace => {
@@ -147,7 +150,7 @@ impl MemoryStore {
                 // Never refused for room: it takes the place of the record just removed.
                 memory
                     .revocations
-                    .revoke(Kind::Family, r.family, r.until, r.now, usize::MAX)?;
+                    .revoke(Kind::Family, r.family, r.until, r.now)?;
                 Ok(Consumed::Reused)
             }
             // The current token (or the first refresh of a session): its successor takes over.
@@ -188,27 +191,24 @@ impl Store for MemoryStore {
     }
 
     fn revoke_token<'a>(&'a self, jti: &'a str, until: i64) -> StoreFuture<'a, ()> {
-        let room = self.inner.room();
         ready(
             self.inner
                 .revocations
-                .revoke(Kind::Token, jti, until, now(), room),
+                .revoke(Kind::Token, jti, until, now()),
         )
     }
 
     fn revoke_family<'a>(&'a self, family: &'a str, until: i64) -> StoreFuture<'a, ()> {
-        let room = self.inner.room();
         ready(
             self.inner
                 .revocations
-                .revoke(Kind::Family, family, until, now(), room),
+                .revoke(Kind::Family, family, until, now()),
         )
     }
 
     fn bump_version<'a>(&'a self, sub: &'a str, lifetime: i64, now: i64) -> StoreFuture<'a, u64> {
-        let room = self.inner.room();
         let until = now.saturating_add(lifetime);
-        ready(self.inner.revocations.bump(sub, until, now, room))
+        ready(self.inner.revocations.bump(sub, until, now))
     }
 
     fn consume<'a>(&'a self, rotation: &'a Rotation<'a>) -> StoreFuture<'a, Consumed> {
@@ -305,7 +305,7 @@ mod tests {
         store
             .inner
             .revocations
-            .revoke(Kind::Token, "j2", at + 300, at + 200, 10)
+            .revoke(Kind::Token, "j2", at + 300, at + 200)
             .unwrap();
         assert_eq!(store.entries(), 1, "j1 swept, j2 held");
     }
@@ -404,17 +404,31 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_full_store_refuses_new_entries_and_keeps_what_it_holds() {
+    async fn a_full_store_refuses_new_sessions_never_a_revocation() {
         let store = MemoryStore::with_capacity(2);
         let at = now();
         store.revoke_token("j1", at + 100).await.unwrap();
         assert_eq!(store.rotate(&rotation("r0", "r1", at)), Ok(Consumed::First));
-        assert_eq!(store.revoke_token("j2", at + 100).await, Err(FULL));
         let mut other = rotation("s0", "s1", at);
         other.family = "other";
-        assert_eq!(store.rotate(&other), Err(FULL));
-        store.revoke_token("j1", at + 200).await.unwrap();
+        assert_eq!(store.rotate(&other), Err(FULL), "no room for a new session");
         assert_eq!(store.rotate(&rotation("r1", "r2", at)), Ok(Consumed::First));
-        assert_eq!(store.entries(), 2);
+        store.revoke_token("j2", at + 100).await.unwrap();
+        store.revoke_family("other", at + 100).await.unwrap();
+        assert_eq!(
+            store.entries(),
+            4,
+            "revocations are recorded past the bound"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_revoked_session_without_a_record_stays_refused() {
+        let store = MemoryStore::new();
+        let at = now();
+        store.revoke_family("fam", at + 100).await.unwrap();
+        let mut replay = rotation("r0", "r1", at);
+        replay.issued_at = i64::MAX;
+        assert_eq!(store.rotate(&replay), Ok(Consumed::Reused));
     }
 }

@@ -27,8 +27,6 @@ impl Sets {
 }
 
 pub(crate) const POISONED: StoreError = StoreError::new("the memory store's lock is poisoned");
-pub(crate) const FULL: StoreError =
-    StoreError::new("the store holds as many entries as it may (see MemoryStore::with_capacity)");
 
 pub(crate) struct Revocations {
     sets: RwLock<Sets>,
@@ -83,29 +81,33 @@ impl Revocations {
     }
 
     /// Records a revoked token or family until `until` (a later end already recorded wins).
-    /// `room`: how many entries may be held in all, once expired ones are swept.
+    /// Never refused for size: a revocation that could not be recorded would leave a stolen
+    /// session alive (the size is bounded by the sessions that can be revoked, and each entry
+    /// leaves with them).
     pub(crate) fn revoke(
         &self,
         kind: Kind,
         id: &str,
         until: i64,
         now: i64,
-        room: usize,
     ) -> Result<(), StoreError> {
         let mut sets = self.lock(now)?;
         let set = match kind {
             Kind::Token => &mut sets.tokens,
             Kind::Family => &mut sets.families,
         };
-        let adds = !set.contains(id);
-        let outcome = if adds && self.held() >= room {
-            Err(FULL)
-        } else {
-            set.merge(id, (), until, |(), ()| {});
-            Ok(())
-        };
+        set.merge(id, (), until, |(), ()| {});
         self.publish(&sets);
-        outcome
+        Ok(())
+    }
+
+    /// Whether `family` is revoked at `now`.
+    pub(crate) fn family_revoked(&self, family: &str, now: i64) -> Result<bool, StoreError> {
+        if !self.any.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let sets = self.sets.read().map_err(|_| POISONED)?;
+        Ok(sets.families.get(family, now).is_some())
     }
 
     /// Records a subject's version (never lowering a newer one).
@@ -116,38 +118,21 @@ impl Revocations {
         version: u64,
         until: i64,
         now: i64,
-        room: usize,
     ) -> Result<(), StoreError> {
         let mut sets = self.lock(now)?;
-        let outcome = if !sets.versions.contains(sub) && self.held() >= room {
-            Err(FULL)
-        } else {
-            sets.versions
-                .merge(sub, version, until, |old, new| *old = (*old).max(new));
-            Ok(())
-        };
+        sets.versions
+            .merge(sub, version, until, |old, new| *old = (*old).max(new));
         self.publish(&sets);
-        outcome
+        Ok(())
     }
 
     /// Moves `sub` to its next version, recorded until `until`, and returns it.
-    pub(crate) fn bump(
-        &self,
-        sub: &str,
-        until: i64,
-        now: i64,
-        room: usize,
-    ) -> Result<u64, StoreError> {
+    pub(crate) fn bump(&self, sub: &str, until: i64, now: i64) -> Result<u64, StoreError> {
         let mut sets = self.lock(now)?;
-        let outcome = if !sets.versions.contains(sub) && self.held() >= room {
-            Err(FULL)
-        } else {
-            let next = next_version(sets.version(sub, now), now);
-            sets.versions.merge(sub, next, until, |old, new| *old = new);
-            Ok(next)
-        };
+        let next = next_version(sets.version(sub, now), now);
+        sets.versions.merge(sub, next, until, |old, new| *old = new);
         self.publish(&sets);
-        outcome
+        Ok(next)
     }
 
     /// Every live entry, for writing back to a shared store that lost its data: tokens,

@@ -103,8 +103,11 @@ thread_local! {
         std::cell::RefCell::new(Vec::with_capacity(JSON_CAPACITY));
 }
 
-fn secs(ttl: Duration) -> i64 {
-    i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)
+/// Seconds of a configured duration, at most a century: lifetimes, windows and margins stay
+/// far from overflowing anywhere they are added (in Rust, in Redis's Lua).
+pub(crate) fn secs(d: Duration) -> i64 {
+    const CENTURY: u64 = 100 * 365 * 24 * 3600;
+    i64::try_from(d.as_secs().min(CENTURY)).unwrap_or(i64::MAX)
 }
 
 /// A random id of 128 bits, base64url (22 characters), kept on the stack: a token id, a

@@ -19,6 +19,9 @@ use crate::token::verify::now;
 
 /// How often the subscription, the epoch and the revision are checked.
 const HEARTBEAT: Duration = Duration::from_secs(1);
+/// Seconds the epoch started after a loss lies ahead of Redis's clock: one, plus the default
+/// clock skew between instances.
+const LOSS_MARGIN: u64 = 6;
 /// Members read per round trip when loading, written per command when writing back.
 const BATCH: usize = 1000;
 
@@ -104,6 +107,9 @@ async fn follow(shared: &Shared, revision_went_back: bool) -> Result<(), Restart
     shared.current.store(true, Ordering::Release);
 
     let mut expected = revision;
+    // Events arrive in revision order, one apart (each script moves the revision and
+    // publishes in one step): a gap is a missed event, a step back a counter that went back.
+    let mut last = revision;
     let mut beat = tokio::time::Instant::now() + HEARTBEAT;
     loop {
         match tokio::time::timeout_at(beat, messages.next()).await {
@@ -111,7 +117,14 @@ async fn follow(shared: &Shared, revision_went_back: bool) -> Result<(), Restart
                 let payload: String = message
                     .get_payload()
                     .map_err(|e| StoreError::caused_by("an event was not text", e))?;
-                apply(shared, &payload)?;
+                match apply(shared, &payload)? {
+                    // Published before the load read the revision: the load has it.
+                    Some(event) if event <= revision => {}
+                    Some(event) if event <= last => return Err(Restart::RevisionWentBack),
+                    Some(event) if event > last + 1 => return Err(Restart::Stale),
+                    Some(event) => last = event,
+                    None => {}
+                }
             }
             Ok(None) => return Err(StoreError::new("the Redis subscription closed").into()),
             Err(_) => {
@@ -173,9 +186,10 @@ async fn reconcile(
             .key(&shared.keys.epoch)
             .arg(id.as_str())
             .arg(&replace)
-            // After a loss, the new epoch starts a second late: a token issued in the same
-            // second as the loss was noticed is counted as before it.
-            .arg(u8::from(known.is_some()))
+            // After a loss, the new epoch starts late by a second and the default clock
+            // skew: a token issued in the second the loss was noticed, by an instance whose
+            // clock runs ahead of Redis's, is still counted as issued before it.
+            .arg(if known.is_some() { LOSS_MARGIN } else { 0 })
             .invoke_async(connection),
     )
     .await?;
@@ -237,6 +251,14 @@ async fn write_back(
         }
         bounded(merge.invoke_async::<i64>(connection)).await?;
     }
+    // Instances that loaded between the loss and now see the revision move without an event,
+    // and reload what was written back.
+    bounded(
+        redis::cmd("INCR")
+            .arg(&keys.rev)
+            .query_async::<u64>(connection),
+    )
+    .await?;
     Ok(())
 }
 
@@ -245,12 +267,11 @@ async fn load(shared: &Shared, connection: &mut ConnectionManager) -> Result<u64
     let keys = &shared.keys;
     let revision: Option<u64> =
         bounded(redis::cmd("GET").arg(&keys.rev).query_async(connection)).await?;
-    let capacity = shared.capacity;
     for (set, kind) in [(&keys.tokens, Kind::Token), (&keys.families, Kind::Family)] {
         scan(connection, set, |batch| {
             let now = now();
             for (id, until) in batch {
-                shared.mirror.revoke(kind, &id, until, now, capacity)?;
+                shared.mirror.revoke(kind, &id, until, now)?;
             }
             Ok(())
         })
@@ -277,9 +298,7 @@ async fn load(shared: &Shared, connection: &mut ConnectionManager) -> Result<u64
         let now = now();
         for ((sub, until), version) in batch.iter().zip(versions) {
             if let Some(version) = version {
-                shared
-                    .mirror
-                    .put_version(sub, version, *until, now, capacity)?;
+                shared.mirror.put_version(sub, version, *until, now)?;
             }
         }
     }
@@ -321,36 +340,30 @@ async fn scan(
 }
 
 /// Applies one published change: `<rev> j <until> <jti>`, `<rev> f <until> <family>` or
-/// `<rev> v <until> <version> <sub>`. Anything else is ignored.
-fn apply(shared: &Shared, event: &str) -> Result<(), StoreError> {
+/// `<rev> v <until> <version> <sub>`, and returns its revision. Anything else is ignored.
+fn apply(shared: &Shared, event: &str) -> Result<Option<u64>, StoreError> {
     let mut parts = event.splitn(4, ' ');
     let (Some(revision), Some(kind), Some(until), Some(rest)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Ok(());
+        return Ok(None);
     };
     let (Ok(revision), Ok(until)) = (revision.parse::<u64>(), until.parse::<i64>()) else {
-        return Ok(());
+        return Ok(None);
     };
-    let (now, capacity) = (now(), shared.capacity);
+    let now = now();
     match kind {
-        "j" => shared
-            .mirror
-            .revoke(Kind::Token, rest, until, now, capacity)?,
-        "f" => shared
-            .mirror
-            .revoke(Kind::Family, rest, until, now, capacity)?,
+        "j" => shared.mirror.revoke(Kind::Token, rest, until, now)?,
+        "f" => shared.mirror.revoke(Kind::Family, rest, until, now)?,
         "v" => {
             if let Some((version, sub)) = rest.split_once(' ')
                 && let Ok(version) = version.parse()
             {
-                shared
-                    .mirror
-                    .put_version(sub, version, until, now, capacity)?;
+                shared.mirror.put_version(sub, version, until, now)?;
             }
         }
-        _ => return Ok(()),
+        _ => return Ok(None),
     }
     shared.seen.fetch_max(revision, Ordering::AcqRel);
-    Ok(())
+    Ok(Some(revision))
 }

@@ -129,8 +129,6 @@ struct Shared {
     writer: OnceCell<ConnectionManager>,
     keys: Keys,
     mirror: Revocations,
-    /// The most revocations the mirror holds; beyond, it stops vouching for itself (503).
-    capacity: usize,
     replicas: Option<(u32, Duration)>,
     /// Whether the mirror holds everything Redis holds: set after a load on a live
     /// subscription, cleared the moment the subscription drops.
@@ -169,7 +167,6 @@ pub struct RedisStoreBuilder {
     url: String,
     prefix: String,
     replicas: Option<(u32, Duration)>,
-    capacity: usize,
     #[cfg(feature = "redis-tls")]
     root_certificate: Option<Vec<u8>>,
 }
@@ -181,14 +178,6 @@ impl RedisStoreBuilder {
     /// that an acknowledged logout survives a failover. Off by default.
     pub fn wait_for_replicas(mut self, count: u32, timeout: Duration) -> Self {
         self.replicas = (count > 0).then_some((count, timeout));
-        self
-    }
-
-    /// The most revocations each instance's mirror holds (default
-    /// [`MEMORY_STORE_CAPACITY`](crate::MEMORY_STORE_CAPACITY), about 124 bytes each); beyond,
-    /// the instance answers 503 rather than forget one.
-    pub fn mirror_capacity(mut self, entries: usize) -> Self {
-        self.capacity = entries;
         self
     }
 
@@ -211,7 +200,6 @@ impl RedisStoreBuilder {
             writer: OnceCell::new(),
             keys: Keys::new(&self.prefix),
             mirror: Revocations::default(),
-            capacity: self.capacity,
             replicas: self.replicas,
             current: AtomicBool::new(false),
             alive: AtomicBool::new(true),
@@ -276,7 +264,6 @@ impl RedisStore {
             url: url.to_owned(),
             prefix: prefix.to_owned(),
             replicas: None,
-            capacity: super::memory::DEFAULT_CAPACITY,
             #[cfg(feature = "redis-tls")]
             root_certificate: None,
         }
@@ -301,7 +288,7 @@ impl RedisStore {
     }
 
     /// How many revocations (tokens, sessions, subjects' versions) this instance's mirror
-    /// holds: a figure to watch, against [`mirror_capacity`](RedisStoreBuilder::mirror_capacity).
+    /// holds: a figure to watch (about 124 bytes each).
     pub fn mirrored(&self) -> usize {
         self.shared.mirror.held()
     }
@@ -334,7 +321,7 @@ impl RedisStore {
         let mut connection = self.shared.writer().await?;
         let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
         let acknowledged: u32 = tokio::time::timeout(
-            timeout + TIMEOUT,
+            timeout.saturating_add(TIMEOUT),
             redis::cmd("WAIT")
                 .arg(count)
                 .arg(millis)
@@ -440,9 +427,7 @@ impl Store for RedisStore {
                 .parse()
                 .map_err(|_| StoreError::new("Redis answered a version that is not a number"))?;
             // Read your own writes: do not wait for the published event.
-            self.shared
-                .mirror
-                .put_version(sub, version, until, now, self.shared.capacity)?;
+            self.shared.mirror.put_version(sub, version, until, now)?;
             self.replicated().await?;
             Ok(version)
         })
@@ -490,13 +475,9 @@ impl Store for RedisStore {
                         .ok_or(StoreError::new("Redis answered a retry without an id"))?,
                 },
                 Some(2) => {
-                    self.shared.mirror.revoke(
-                        Kind::Family,
-                        r.family,
-                        r.until,
-                        r.now,
-                        usize::MAX,
-                    )?;
+                    self.shared
+                        .mirror
+                        .revoke(Kind::Family, r.family, r.until, r.now)?;
                     Consumed::Reused
                 }
                 Some(3) => return Ok(Consumed::Unknown),
@@ -552,9 +533,7 @@ impl RedisStore {
         )
         .await?;
         // Read your own writes: do not wait for the published event.
-        self.shared
-            .mirror
-            .revoke(kind, id, until, now(), self.shared.capacity)?;
+        self.shared.mirror.revoke(kind, id, until, now())?;
         self.replicated().await
     }
 

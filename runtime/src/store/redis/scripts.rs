@@ -50,7 +50,7 @@ if ends > now then
   redis.call('ZADD', KEYS[1], 'GT', ends, ARGV[3])
 end
 local rev = redis.call('INCR', KEYS[2])
-redis.call('PUBLISH', KEYS[3], rev .. ' ' .. ARGV[2] .. ' ' .. string.format('%d', ends) .. ' ' .. ARGV[3])
+redis.call('PUBLISH', KEYS[3], string.format('%d', rev) .. ' ' .. ARGV[2] .. ' ' .. string.format('%d', ends) .. ' ' .. ARGV[3])
 return ends
 ";
 
@@ -75,19 +75,23 @@ local version = string.format('%d', next)
 redis.call('HSET', KEYS[1], ARGV[3], version)
 redis.call('ZADD', KEYS[2], 'GT', ends, ARGV[3])
 local rev = redis.call('INCR', KEYS[4])
-redis.call('PUBLISH', KEYS[5], rev .. ' v ' .. string.format('%d', ends) .. ' ' .. version .. ' ' .. ARGV[3])
+redis.call('PUBLISH', KEYS[5], string.format('%d', rev) .. ' v ' .. string.format('%d', ends) .. ' ' .. version .. ' ' .. ARGV[3])
 return {version, ends}
 ";
 
 /// KEYS: `session:<family>`, `revoked:fam`, `epoch`, `rev`, the channel. ARGV: presented
 /// id, successor id, the presented token's iat, until, grace, family. Returns {0} first use
 /// (the successor is now current), {1, current} a retry within the grace window, {2} a reuse
-/// (the family is revoked and published), {3} a session the store should know but does not
+/// (the family is revoked and published) or a session already revoked, {3} a session the store should know but does not
 /// (its token is older than the epoch: Redis lost data since).
 const CONSUME: &str = r"
 local now = tonumber(redis.call('TIME')[1])
 local s = redis.call('HMGET', KEYS[1], 'current', 'previous', 'at')
 if not s[1] then
+  local revoked = redis.call('ZSCORE', KEYS[2], ARGV[6])
+  if revoked and tonumber(revoked) > now then
+    return {2}
+  end
   local epoch = redis.call('GET', KEYS[3])
   local start = epoch and tonumber(string.match(epoch, '(%d+)$'))
   if not start or tonumber(ARGV[3]) < start then
@@ -104,7 +108,7 @@ elseif s[1] ~= ARGV[1] then
     redis.call('ZADD', KEYS[2], 'GT', ends, ARGV[6])
   end
   local rev = redis.call('INCR', KEYS[4])
-  redis.call('PUBLISH', KEYS[5], rev .. ' f ' .. string.format('%d', ends) .. ' ' .. ARGV[6])
+  redis.call('PUBLISH', KEYS[5], string.format('%d', rev) .. ' f ' .. string.format('%d', ends) .. ' ' .. ARGV[6])
   return {2}
 end
 redis.call('HSET', KEYS[1], 'current', ARGV[2], 'previous', ARGV[1], 'at', string.format('%d', now))
