@@ -10,6 +10,7 @@ use jsonwebtoken::jwk::JwkSet;
 
 use http::StatusCode;
 
+use crate::http::client::TrustedProxies;
 use crate::http::cookies::{Cookies, TokenLocation};
 use crate::http::error::AuthError;
 use crate::throttle::Throttle;
@@ -82,9 +83,9 @@ pub(crate) struct Inner {
     pub(crate) cookies: Option<Cookies>,
     /// Where tokens are looked for, in order.
     pub(crate) locations: Vec<TokenLocation>,
-    /// The header a trusted reverse proxy puts the client's address in (never trusted
-    /// unless configured).
-    pub(crate) proxy_header: Option<http::HeaderName>,
+    /// The reverse proxies whose forwarding header names the client (never trusted unless
+    /// configured).
+    pub(crate) proxies: Option<TrustedProxies>,
     /// The absolute lifetime of a refresh family, seconds.
     pub(crate) family_ttl: i64,
     /// How long a replaced refresh token presented again is a retry, seconds.
@@ -121,7 +122,7 @@ pub struct AuthBuilder {
     family_ttl: Option<Duration>,
     refresh_grace: Duration,
     throttle: Throttle,
-    proxy_header: Option<http::HeaderName>,
+    proxies: Option<TrustedProxies>,
     cookies: Option<Cookies>,
     locations: Option<Vec<TokenLocation>>,
 }
@@ -165,7 +166,7 @@ impl Default for AuthBuilder {
             family_ttl: None,
             refresh_grace: DEFAULT_REFRESH_GRACE,
             throttle: Throttle::default(),
-            proxy_header: None,
+            proxies: None,
             cookies: None,
             locations: None,
         }
@@ -351,13 +352,12 @@ impl AuthBuilder {
         self
     }
 
-    /// The application sits behind a reverse proxy that writes the client's address into
-    /// `header` (e.g. `X-Forwarded-For`): throttling then counts per the **rightmost** address
-    /// of that header, the one the proxy itself appended. Without this call, the address is
-    /// the TCP peer's (`ConnectInfo`), and forwarding headers are never trusted: a client
-    /// could write any address there. A name that is not a valid header name is ignored.
-    pub fn trusted_proxy_header(mut self, header: &str) -> Self {
-        self.proxy_header = http::HeaderName::from_bytes(header.as_bytes()).ok();
+    /// The application sits behind reverse proxies that write the client's address into a
+    /// forwarding header: login throttling then counts the client, not the proxy (see
+    /// [`TrustedProxies`]). Without this call, the address is the TCP peer's and forwarding
+    /// headers are ignored (a client can write any address there).
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = Some(proxies);
         self
     }
 
@@ -435,8 +435,10 @@ impl AuthBuilder {
                     skew,
                     issuer: self.issuer.clone(),
                     audience: self.audience.clone(),
+                    // `None` also when the OS random source fails: no cache, full checks.
                     cache: (self.verified_token_cache > 0)
-                        .then(|| VerifiedCache::new(self.verified_token_cache)),
+                        .then(|| VerifiedCache::new(self.verified_token_cache))
+                        .flatten(),
                     store: store.clone(),
                 },
                 issuer: Issuer {
@@ -453,7 +455,7 @@ impl AuthBuilder {
                 throttle: self.throttle,
                 cookies: self.cookies,
                 locations,
-                proxy_header: self.proxy_header,
+                proxies: self.proxies,
                 family_ttl,
                 refresh_grace,
             }),

@@ -38,6 +38,7 @@ mod http;
 mod store;
 mod throttle;
 mod token;
+mod username;
 
 #[cfg(feature = "password")]
 pub mod password;
@@ -59,6 +60,7 @@ pub use auth::{
 };
 pub use cookie::SameSite;
 pub use http::bearer::MAX_AUTHORIZATION_LEN;
+pub use http::client::TrustedProxies;
 pub use http::cookies::{Cookies, TokenLocation};
 pub use http::current_user::{CurrentUser, LoadUser};
 pub use http::error::{AuthError, AuthErrorKind};
@@ -69,7 +71,7 @@ pub use jsonwebtoken::jwk::JwkSet;
 pub use store::memory::{DEFAULT_CAPACITY as MEMORY_STORE_CAPACITY, MemoryStore};
 #[cfg(feature = "redis")]
 pub use store::redis::{RedisStore, RedisStoreBuilder};
-pub use throttle::{Attempt, Throttle};
+pub use throttle::{Attempt, LoginClient, Throttle};
 pub use token::claims::Claims;
 pub use token::errors::{ConfigError, IssueError, TokenError};
 pub use token::grant::Grant;
@@ -111,7 +113,7 @@ pub use token::verify::MAX_TOKEN_LEN;
 pub mod revocation {
     pub use crate::token::revocation::{
         Charge, Consumed, Limits, Presented, Refusal, Rotation, Store, StoreError, StoreFuture,
-        Verdict,
+        Success, Verdict,
     };
 }
 
@@ -354,7 +356,7 @@ pub use jwtguard_macros::protected;
 /// hour. An `Ok` grant clears the username's counter; an `Err` was counted already. The
 /// address is the TCP peer (serve with `into_make_service_with_connect_info::<SocketAddr>()`;
 /// without it only the username is counted), or the rightmost entry of
-/// [`AuthBuilder::trusted_proxy_header`] when configured. An unreachable store is a 503, never
+/// [`AuthBuilder::trusted_proxies`] when configured. An unreachable store is a 503, never
 /// an unthrottled login.
 ///
 /// ```

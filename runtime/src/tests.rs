@@ -766,3 +766,106 @@ async fn a_revoked_token_stays_refused_through_the_leeway() {
     assert_eq!(store.check(&presented, last), Err(Refusal::Revoked));
     assert_eq!(store.check(&presented, last + 59), Err(Refusal::Revoked));
 }
+
+#[test]
+fn claims_name_the_issuer_and_the_key_that_verified_them() {
+    let partner = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::ES256, EC256).with_kid("partner"))
+        .issuer("https://partner.example")
+        .build()
+        .unwrap();
+    let ours = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::RS256, RSA).with_kid("ours"))
+        .issuer("https://api.example")
+        .verification_key(
+            Key::public_pem(Algorithm::ES256, EC256_PUB)
+                .with_kid("partner")
+                .for_issuer("https://partner.example"),
+        )
+        .verified_token_cache(16)
+        .build()
+        .unwrap();
+    let foreign = partner.create_access_token(&Grant::to("42")).unwrap();
+    let own = ours.create_access_token(&Grant::to("42")).unwrap();
+    // Verified in full, then out of the verified-token cache: the same answers.
+    for _ in 0..2 {
+        let claims = ours.verify(&foreign).unwrap();
+        assert_eq!(claims.issuer(), Some("https://partner.example"));
+        assert_eq!(claims.key_id(), Some("partner"));
+        let claims = ours.verify(&own).unwrap();
+        assert_eq!(claims.issuer(), Some("https://api.example"));
+        assert_eq!(claims.key_id(), Some("ours"));
+    }
+    // The same `sub` from two issuers: two users.
+    let (a, b) = (ours.verify(&foreign).unwrap(), ours.verify(&own).unwrap());
+    assert_eq!(a.sub(), b.sub());
+    assert_ne!((a.issuer(), a.sub()), (b.issuer(), b.sub()));
+
+    // No issuer configured, a key without kid: neither is named.
+    let auth = hs256();
+    let claims = auth
+        .verify(&auth.create_access_token(&Grant::to("ann")).unwrap())
+        .unwrap();
+    assert_eq!((claims.issuer(), claims.key_id()), (None, None));
+    // An `iss` written with escapes reads unescaped (checked against the configured one).
+    let escaped = Auth::builder()
+        .secret(SECRET)
+        .issuer("https://api.example")
+        .build()
+        .unwrap();
+    let token = forged(
+        br#"{"alg":"HS256","typ":"JWT"}"#,
+        &payload_now(r#","iss":"https:\/\/api.example""#),
+    );
+    let claims = escaped.verify(&token).unwrap();
+    assert_eq!(claims.issuer(), Some("https://api.example"));
+    assert_eq!(claims.key_id(), None);
+}
+
+const RSA1024: &str = include_str!("../testdata/rsa1024.pem");
+const RSA1024_PUB: &str = include_str!("../testdata/rsa1024.pub.pem");
+
+#[test]
+fn rsa_keys_under_2048_bits_are_refused_at_startup() {
+    let weak = |err: ConfigError| {
+        assert!(matches!(err, ConfigError::WeakKey { bits: 1024 }), "{err}");
+        let text = err.to_string();
+        assert!(text.contains("at least 2048 bits"), "{text}");
+        assert!(text.contains("has 1024"), "{text}");
+        assert!(text.contains("rsa_keygen_bits:3072"), "{text}");
+    };
+    // As the signing key, for RS and PS alike.
+    for algorithm in [Algorithm::RS256, Algorithm::PS256] {
+        weak(
+            Auth::builder()
+                .signing_key(Key::private_pem(algorithm, RSA1024))
+                .build()
+                .unwrap_err(),
+        );
+    }
+    // As a verification key, public or private.
+    weak(
+        Auth::builder()
+            .secret(SECRET)
+            .verification_key(Key::public_pem(Algorithm::RS256, RSA1024_PUB).with_kid("old"))
+            .build()
+            .unwrap_err(),
+    );
+    weak(
+        Auth::builder()
+            .secret(SECRET)
+            .verification_key(Key::private_pem(Algorithm::RS512, RSA1024).with_kid("old"))
+            .build()
+            .unwrap_err(),
+    );
+    // 2048 bits is enough.
+    let auth = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::PS256, RSA).with_kid("new"))
+        .verification_key(Key::public_pem(Algorithm::RS256, RSA_PUB).with_kid("old"))
+        .build()
+        .unwrap();
+    assert!(
+        auth.verify(&auth.create_access_token(&Grant::to("ann")).unwrap())
+            .is_ok()
+    );
+}

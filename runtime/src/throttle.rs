@@ -1,10 +1,18 @@
-//! Login throttling: failures counted per username and per client address, in the same store
-//! as revocations, so that spreading guesses over instances buys nothing.
+//! Login throttling: failures counted in the same store as revocations, so that spreading
+//! guesses over instances buys nothing, with locks an attacker cannot aim at the user.
 //!
-//! An attempt is charged *before* the password is checked: of 100 concurrent guesses for one
-//! user, at most the budget (5) reach the password check. A successful login clears the
-//! username's counter; the address's stays (one address guessing many usernames is the
-//! pattern it catches).
+//! Three counters, each charged *before* the password is checked (of 100 concurrent guesses,
+//! at most the budget reach the password check):
+//!
+//! - **(user, client)**: the lock. The client is the device (a device cookie set at a login,
+//!   in cookie mode) or else the address. Failures from elsewhere never lock a client that
+//!   has not failed.
+//! - **address**: failures only (a success takes its attempt back), across usernames: one
+//!   address guessing many users.
+//! - **user**, from clients the user has never logged in from: distributed guessing over many
+//!   addresses, bounded per user, while the user's known devices and addresses go on.
+//!
+//! A success forgets the (user, client) counter and remembers the client as known.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -12,21 +20,31 @@ use std::time::Duration;
 use crate::auth::Auth;
 use crate::http::error::{AuthError, AuthErrorKind};
 use crate::token::errors::TokenError;
-use crate::token::revocation::{Charge, Limits, Verdict};
+use crate::token::revocation::{Charge, Limits, Success, Verdict};
 use crate::token::verify::now;
 
-/// The counter of a username: its SHA-256 after trimming and lowercasing, so that `Ann`,
-/// `ANN` and ` ann ` share one budget (applications look users up that way) and a megabyte
-/// of username costs a counter of 43 bytes like any other.
-fn user_key(username: &str) -> String {
+/// `prefix` and the base64url SHA-256 of `parts` joined: a megabyte of username costs a
+/// counter of 43 bytes like any other, and no key shows a username.
+fn hashed(prefix: &str, parts: &[&str]) -> String {
     use base64::Engine as _;
     use sha2::Digest as _;
-    let normalized = username.trim().to_lowercase();
-    let digest = sha2::Sha256::digest(normalized.as_bytes());
+    let mut digest = sha2::Sha256::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            digest.update([0]);
+        }
+        digest.update(part.as_bytes());
+    }
     format!(
-        "user:{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+        "{prefix}:{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.finalize())
     )
+}
+
+/// The counter of a username, in its canonical form (see `username.rs`): `Ann`, `ANN`,
+/// ` ann `, full-width `ａｎｎ` and `an\u{200B}n` share one budget.
+fn user_key(username: &str) -> String {
+    hashed("user", &[&crate::username::canonical(username)])
 }
 
 /// The counter of a client address: an IPv4 address (IPv4-mapped IPv6 included) as it is,
@@ -58,33 +76,55 @@ fn address_key(ip: IpAddr) -> String {
 pub struct Throttle {
     per_user: u32,
     per_address: u32,
+    per_account: u32,
     window: Duration,
     ceiling: Duration,
+    remember: Duration,
 }
 
 impl Default for Throttle {
-    /// 5 attempts per username and 20 per client address per minute; the first lock lasts a
-    /// minute and doubles on each further round, up to an hour.
+    /// Per minute: 5 attempts per (username, client), 20 failures per address, 50 attempts
+    /// per username from clients it has never logged in from. The first lock lasts a minute
+    /// and doubles on each further round, up to an hour. A client is known for 90 days after
+    /// a successful login.
     fn default() -> Self {
         Self {
             per_user: 5,
             per_address: 20,
+            per_account: 50,
             window: Duration::from_secs(60),
             ceiling: Duration::from_secs(3600),
+            remember: Duration::from_secs(90 * 24 * 3600),
         }
     }
 }
 
 impl Throttle {
-    /// Attempts per username per window (default 5).
+    /// Attempts per username from one client (device or address) per window (default 5).
     pub fn per_user(mut self, attempts: u32) -> Self {
         self.per_user = attempts;
         self
     }
 
-    /// Attempts per client address per window (default 20).
+    /// Failed attempts per client address per window, whatever the username (default 20).
+    /// Successful logins never spend it: an office behind one address logs in all day.
     pub fn per_address(mut self, attempts: u32) -> Self {
         self.per_address = attempts;
+        self
+    }
+
+    /// Attempts per username per window from clients the user has never logged in from
+    /// (default 50): guessing spread over many addresses. The user's own devices and
+    /// addresses are not held back by it.
+    pub fn per_account(mut self, attempts: u32) -> Self {
+        self.per_account = attempts;
+        self
+    }
+
+    /// How long a device or address stays known to a user after a successful login
+    /// (default 90 days).
+    pub fn remember_clients(mut self, duration: Duration) -> Self {
+        self.remember = duration;
         self
     }
 
@@ -100,6 +140,11 @@ impl Throttle {
         self
     }
 
+    /// How long a client stays known, seconds (the device cookie's `Max-Age`).
+    pub(crate) fn remembered_for(&self) -> i64 {
+        secs(self.remember)
+    }
+
     fn limits(&self) -> Limits {
         // At most a year: the arithmetic of locks stays far from overflowing.
         const YEAR: i64 = 365 * 24 * 3600;
@@ -111,62 +156,163 @@ impl Throttle {
     }
 }
 
-/// A login attempt that was counted and may go on to the password check. Say how it ended
-/// with [`succeeded`](Self::succeeded); a failure needs nothing (it was counted already).
-#[derive(Debug)]
-#[must_use = "call `succeeded` when the password was right, or the username's counter stays"]
-pub struct Attempt {
-    auth: Auth,
-    user: String,
+/// Who is logging in, for throttling: the client's address and, in cookie mode, the device
+/// cookie a browser got at an earlier login. `From<Option<IpAddr>>` and `From<IpAddr>` for the
+/// address alone.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LoginClient {
+    /// The client's address (the TCP peer, or what a trusted proxy says).
+    pub address: Option<IpAddr>,
+    /// The device id from the device cookie, if the browser sent one.
+    pub device: Option<String>,
 }
 
-impl Attempt {
-    /// The password was right: the username's counter is cleared.
-    pub async fn succeeded(self) -> Result<(), AuthError> {
-        self.auth
-            .inner
-            .store
-            .forgive(&self.user)
-            .await
-            .map_err(|_| AuthError::from(TokenError::StoreUnavailable).with_auth(&self.auth))
+impl From<Option<IpAddr>> for LoginClient {
+    fn from(address: Option<IpAddr>) -> Self {
+        Self {
+            address,
+            device: None,
+        }
     }
 }
 
+impl From<IpAddr> for LoginClient {
+    fn from(address: IpAddr) -> Self {
+        Some(address).into()
+    }
+}
+
+/// A login attempt that was counted and may go on to the password check. Say how it ended
+/// with [`succeeded`](Self::succeeded); a failure needs nothing (it was counted already).
+#[derive(Debug)]
+#[must_use = "call `succeeded` when the password was right, or the attempt stays counted"]
+pub struct Attempt {
+    auth: Auth,
+    pair: String,
+    /// The counters a success takes its attempt back from: the address's, the user's.
+    refund: Vec<String>,
+    known: Vec<String>,
+    /// The device id to hand the browser (in cookie mode): the one it sent, or a new one.
+    device: Option<String>,
+}
+
+impl Attempt {
+    /// The password was right: the (user, client) counter is cleared, the address gets its
+    /// attempt back, and the client becomes known to the user.
+    pub async fn succeeded(self) -> Result<(), AuthError> {
+        self.record().await.map(|_| ())
+    }
+
+    /// [`succeeded`](Self::succeeded), returning the device id to set in the device cookie.
+    pub(crate) async fn record(self) -> Result<Option<String>, AuthError> {
+        let remember = self.auth.inner.throttle.remembered_for();
+        let known: Vec<&str> = self.known.iter().map(String::as_str).collect();
+        let refund: Vec<&str> = self.refund.iter().map(String::as_str).collect();
+        let success = Success {
+            forgive: &self.pair,
+            refund: &refund,
+            remember: &known,
+            until: now().saturating_add(remember),
+        };
+        self.auth
+            .inner
+            .store
+            .succeeded(&success)
+            .await
+            .map_err(|_| AuthError::from(TokenError::StoreUnavailable).with_auth(&self.auth))?;
+        Ok(self.device)
+    }
+}
+
+fn secs(d: Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+}
+
 impl Auth {
-    /// Charges a login attempt for `username` from `client` (the caller's address, `None`
-    /// when unknown: then only the username is counted) **before** the password is checked.
-    /// A locked username or address is a 429 with `Retry-After`, the same whether the user
-    /// exists or not; an unreachable store is a 503 (never an unthrottled login). What
-    /// `#[login(throttle = ...)]` and `#[token_endpoint]` do for you.
+    /// Charges a login attempt for `username` from `client` (its address, `None` when
+    /// unknown, or a [`LoginClient`] with the device cookie) **before** the password is
+    /// checked. A locked (username, client), address or username is a 429 with
+    /// `Retry-After`, the same whether the user exists or not; an unreachable store is a 503
+    /// (never an unthrottled login). What `#[login(throttle = ...)]` and `#[token_endpoint]`
+    /// do for you.
+    ///
+    /// `username` is compared in its Unicode canonical form (case folded, compatibility
+    /// normalised, invisible characters removed); an application with other rules can pass
+    /// its own canonical user id instead.
     pub async fn attempt(
         &self,
         username: &str,
-        client: Option<IpAddr>,
+        client: impl Into<LoginClient>,
     ) -> Result<Attempt, AuthError> {
+        let client = client.into();
         let throttle = &self.inner.throttle;
         let user = user_key(username);
-        let address = client.map(address_key);
+        let device = client
+            .device
+            .as_deref()
+            .filter(|d| crate::token::issue::Id::parse(d).is_some());
+        let address = client.address.map(address_key);
+        let client_id = device
+            .map(|d| hashed("dev", &[d]))
+            .or_else(|| address.clone())
+            .unwrap_or_else(|| "none".to_owned());
+        let pair = hashed("pair", &[&user, &client_id]);
+        let known: Vec<String> = device
+            .map(|d| hashed("dev", &[d]))
+            .into_iter()
+            .chain(address.clone())
+            .map(|id| hashed("known", &[&user, &id]))
+            .collect();
         let mut charges = vec![Charge {
-            key: &user,
+            key: &pair,
             limit: throttle.per_user,
+            unless_known: false,
         }];
         if let Some(address) = &address {
             charges.push(Charge {
                 key: address,
                 limit: throttle.per_address,
+                unless_known: false,
             });
         }
+        charges.push(Charge {
+            key: &user,
+            limit: throttle.per_account,
+            unless_known: true,
+        });
+        let known_keys: Vec<&str> = known.iter().map(String::as_str).collect();
         let verdict = self
             .inner
             .store
-            .attempt(&charges, throttle.limits(), now())
+            .attempt(&charges, &known_keys, throttle.limits(), now())
             .await
             .map_err(|_| AuthError::from(TokenError::StoreUnavailable).with_auth(self))?;
         match verdict {
-            Verdict::Allowed => Ok(Attempt {
-                auth: self.clone(),
-                user,
-            }),
+            Verdict::Allowed | Verdict::KnownClient => {
+                let mut known = known;
+                let device = match (device, &self.inner.cookies) {
+                    (Some(device), _) => Some(device.to_owned()),
+                    // A browser without a device cookie gets one with its first login here.
+                    (None, Some(_)) => {
+                        let [id] = crate::token::issue::ids()
+                            .map_err(|e| AuthError::from(e).with_auth(self))?;
+                        known.push(hashed("known", &[&user, &hashed("dev", &[id.as_str()])]));
+                        Some(id.as_str().to_owned())
+                    }
+                    (None, None) => None,
+                };
+                Ok(Attempt {
+                    auth: self.clone(),
+                    pair,
+                    // The per-user budget was charged only for an unknown client.
+                    refund: address
+                        .into_iter()
+                        .chain((verdict == Verdict::Allowed).then_some(user))
+                        .collect(),
+                    known,
+                    device,
+                })
+            }
             Verdict::Locked { retry_after } => Err(AuthError::new(AuthErrorKind::TooManyAttempts(
                 u64::try_from(retry_after).unwrap_or(1),
             ))
@@ -182,6 +328,8 @@ mod tests {
     #[test]
     fn usernames_that_name_the_same_user_share_a_counter() {
         assert_eq!(user_key("Ann@x.com"), user_key(" ann@X.COM "));
+        assert_eq!(user_key("admin"), user_key("ａｄｍｉｎ"));
+        assert_eq!(user_key("admin"), user_key("ad\u{200B}min"));
         assert_ne!(user_key("ann"), user_key("bob"));
         assert_eq!(user_key(&"a".repeat(1 << 20)).len(), user_key("a").len());
     }

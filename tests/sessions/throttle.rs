@@ -1,6 +1,7 @@
 //! Login throttling on both stores: the budget holds under concurrency, locks answer 429 with
-//! `Retry-After` before the password is checked, success clears the username, instances share
-//! the counts, and an unreachable Redis fails closed.
+//! `Retry-After` before the password is checked, locks land on the (user, client) that failed
+//! and never on the user's known clients, successes spend no budget, instances share the
+//! counts, and an unreachable Redis fails closed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::extract::State;
-use jwtguard::{AuthError, Throttle};
+use jwtguard::{AuthError, Throttle, TrustedProxies};
 
 use super::*;
 
@@ -66,6 +67,24 @@ async fn attempt(addr: SocketAddr, user: &str, password: &str) -> Reply {
         .await
 }
 
+/// An attempt from `client`, as the trusted proxy in front says (`X-Forwarded-For`).
+async fn attempt_from(addr: SocketAddr, client: &str, user: &str, password: &str) -> Reply {
+    Call::post("/login")
+        .header("x-forwarded-for", client)
+        .json(&json!({ "username": user, "password": password }))
+        .send(addr)
+        .await
+}
+
+/// The test's own connections (loopback) are the trusted proxy.
+fn behind_a_proxy(throttle: Throttle) -> impl FnOnce(AuthBuilder) -> AuthBuilder {
+    move |b| {
+        b.throttle(throttle).trusted_proxies(
+            TrustedProxies::networks("x-forwarded-for", ["127.0.0.0/8", "::1"]).unwrap(),
+        )
+    }
+}
+
 #[track_caller]
 fn assert_locked(reply: &Reply) -> u64 {
     assert_eq!(reply.status, 429, "{}", reply.text());
@@ -98,6 +117,36 @@ macro_rules! throttle_suite {
             #[tokio::test]
             async fn the_address_budget_spans_usernames() {
                 address_budget($backend).await;
+            }
+
+            #[tokio::test]
+            async fn twenty_five_successful_logins_from_one_address_lock_nobody_out() {
+                successes_spend_no_budget($backend).await;
+            }
+
+            #[tokio::test]
+            async fn failures_elsewhere_never_lock_out_a_known_address() {
+                known_address_is_not_locked_out($backend).await;
+            }
+
+            #[tokio::test]
+            async fn guessing_spread_over_addresses_is_bounded_per_user() {
+                distributed_guessing($backend).await;
+            }
+
+            #[tokio::test]
+            async fn a_browser_with_its_device_cookie_is_not_locked_out_behind_a_shared_address() {
+                device_cookie($backend).await;
+            }
+
+            #[tokio::test]
+            async fn the_names_of_one_user_share_one_budget() {
+                username_variants($backend).await;
+            }
+
+            #[tokio::test]
+            async fn an_unreadable_or_missing_forwarded_header_still_counts_the_peer() {
+                unreadable_forwarded_header($backend).await;
             }
         }
     };
@@ -234,4 +283,148 @@ async fn an_instance_started_after_throttled_logins_loads_and_serves() {
     // keys under the same prefix) and is current.
     let late = serve(app(redis.auth(|b| b).await)).await;
     assert_eq!(status(late, "/me", &pair.access).await, 200);
+}
+
+async fn successes_spend_no_budget(backend: &Backend) {
+    let (addr, _) = start(backend.auth(|b| b).await).await;
+    for i in 0..25 {
+        let user = if i % 2 == 0 { "user1" } else { "user2" };
+        let reply = attempt(addr, user, PASSWORD).await;
+        assert_eq!(reply.status, 200, "login {i}: {}", reply.text());
+    }
+    assert_eq!(
+        attempt(addr, "admin", PASSWORD).await.status,
+        200,
+        "the office's admin too"
+    );
+}
+
+async fn known_address_is_not_locked_out(backend: &Backend) {
+    let auth = backend.auth(behind_a_proxy(Throttle::default())).await;
+    let (addr, checks) = start(auth).await;
+    let (home, attacker) = ("198.51.100.7", "203.0.113.66");
+    assert_eq!(
+        attempt_from(addr, home, "admin", PASSWORD).await.status,
+        200
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            attempt_from(addr, attacker, "admin", "guess").await.status,
+            401
+        );
+    }
+    assert_locked(&attempt_from(addr, attacker, "admin", "guess").await);
+    assert_locked(&attempt_from(addr, attacker, "admin", PASSWORD).await);
+    // The user, from an address that has logged in before: not locked, not even slowed.
+    assert_eq!(attempt_from(addr, home, "admin", "typo").await.status, 401);
+    assert_eq!(
+        attempt_from(addr, home, "admin", PASSWORD).await.status,
+        200
+    );
+    // Nor from an address never seen: the attacker's lock is the attacker's.
+    assert_eq!(
+        attempt_from(addr, "192.0.2.44", "admin", PASSWORD)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(checks.load(Ordering::SeqCst), 1 + 5 + 2 + 1);
+}
+
+async fn distributed_guessing(backend: &Backend) {
+    let throttle = Throttle::default().per_account(10);
+    let (addr, checks) = start(backend.auth(behind_a_proxy(throttle)).await).await;
+    let home = "198.51.100.7";
+    assert_eq!(attempt_from(addr, home, "ann", PASSWORD).await.status, 200);
+    // One guess from each of many addresses: the user's budget for unknown clients runs out.
+    let mut refused = 0;
+    for i in 0..30 {
+        let reply = attempt_from(addr, &format!("203.0.113.{i}"), "ann", "guess").await;
+        match reply.status {
+            401 => {}
+            429 => refused += 1,
+            other => panic!("{other}: {}", reply.text()),
+        }
+    }
+    assert_eq!(
+        checks.load(Ordering::SeqCst),
+        1 + 10,
+        "ten guesses reached the password check"
+    );
+    assert_eq!(refused, 20);
+    // A new address is held back too; the user's known address is not.
+    assert_locked(&attempt_from(addr, "192.0.2.1", "ann", PASSWORD).await);
+    assert_eq!(attempt_from(addr, home, "ann", PASSWORD).await.status, 200);
+}
+
+async fn username_variants(backend: &Backend) {
+    let (addr, _) = start(backend.auth(|b| b).await).await;
+    for variant in [
+        "admin",
+        "ADMIN",
+        "ａｄｍｉｎ",
+        "ad\u{200B}min",
+        " Admin\u{00AD} ",
+    ] {
+        assert_eq!(
+            attempt(addr, variant, "guess").await.status,
+            401,
+            "{variant:?}"
+        );
+    }
+    assert_locked(&attempt(addr, "AdMiN", PASSWORD).await);
+    assert_eq!(
+        attempt(addr, "ádmin", "guess").await.status,
+        401,
+        "an accented name is another name"
+    );
+}
+
+async fn unreadable_forwarded_header(backend: &Backend) {
+    let (addr, checks) = start(backend.auth(behind_a_proxy(Throttle::default())).await).await;
+    // A client's junk in the header, and no header at all: both counted on the peer (the
+    // proxy, here), never left uncounted.
+    for i in 0..5 {
+        let call = Call::post("/login").json(&json!({ "username": "ann", "password": "guess" }));
+        let call = if i % 2 == 0 {
+            call.header("x-forwarded-for", b"\xff\xfe\xfd")
+        } else {
+            call
+        };
+        assert_eq!(call.send(addr).await.status, 401);
+    }
+    let call = Call::post("/login")
+        .header("x-forwarded-for", b"not an address \xc3\x28")
+        .json(&json!({ "username": "ann", "password": "guess" }));
+    assert_locked(&call.send(addr).await);
+    assert_eq!(checks.load(Ordering::SeqCst), 5);
+}
+
+async fn device_cookie(backend: &Backend) {
+    let cookies = jwtguard::Cookies::default().insecure_for_local_development();
+    let (addr, _) = start(backend.auth(|b| b.cookies(cookies)).await).await;
+    let first = attempt(addr, "ann", PASSWORD).await;
+    assert_eq!(first.status, 200);
+    let device = first
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("jwtguard_device="))
+        .expect("a device cookie")
+        .to_owned();
+    assert!(device.contains("HttpOnly"), "{device}");
+    let pair = device.split(';').next().unwrap().to_owned();
+    // Someone else behind the same address (one office, one NAT) fails until locked...
+    for _ in 0..5 {
+        assert_eq!(attempt(addr, "ann", "guess").await.status, 401);
+    }
+    assert_locked(&attempt(addr, "ann", PASSWORD).await);
+    // ...while the browser that logged in before is another client.
+    let reply = Call::post("/login")
+        .header("cookie", &pair)
+        .json(&json!({ "username": "ann", "password": PASSWORD }))
+        .send(addr)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
 }

@@ -17,7 +17,7 @@ use crate::http::locate::{check_csrf, locate};
 use crate::http::refresh_body::refresh_token;
 use crate::http::respond::{pair_answer, pair_answer_to};
 use crate::http::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
-use crate::throttle::Attempt;
+use crate::throttle::{Attempt, LoginClient};
 use crate::token::claims::{Claims, Verified, scope_names};
 use crate::token::errors::IssueError;
 use crate::token::grant::{Grant, intersect, scope_list};
@@ -47,10 +47,10 @@ impl<E: IntoResponse> IntoGrant for Result<Grant, E> {
     }
 }
 
-/// The extractor `#[login]` inserts: the configuration to sign with, and the client's address
-/// for throttling.
+/// The extractor `#[login]` inserts: the configuration to sign with, and who is logging in
+/// (address, device cookie) for throttling.
 #[derive(Debug)]
-pub struct Signer(Auth, Option<IpAddr>);
+pub struct Signer(Auth, LoginClient);
 
 impl<S> FromRequestParts<S> for Signer
 where
@@ -60,23 +60,33 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
-        let client = client_address(parts, auth.inner.proxy_header.as_ref());
+        let client = LoginClient {
+            address: client_address(parts, auth.inner.proxies.as_ref()),
+            device: auth
+                .inner
+                .cookies
+                .as_ref()
+                .and_then(|cookies| cookies.device(parts))
+                .map(str::to_owned),
+        };
         Ok(Self(auth, client))
     }
 }
 
 /// Charges a `#[login(throttle = ...)]` attempt before the handler checks the password: a
-/// locked username or address is answered (429) without running the handler.
+/// locked (username, client), address or username is answered (429) without running the
+/// handler.
 pub async fn attempt(signer: &Signer, username: &str) -> Result<Attempt, Response> {
     signer
         .0
-        .attempt(username, signer.1)
+        .attempt(username, signer.1.clone())
         .await
         .map_err(IntoResponse::into_response)
 }
 
-/// The answer of a throttled `#[login]` handler: as [`login`], and a success clears the
-/// username's counter (a failure was counted before the handler ran).
+/// The answer of a throttled `#[login]` handler: as [`login`]; a success clears its
+/// (username, client) counter, refunds its address, and in cookie mode sets the device cookie
+/// that makes this browser a known client next time.
 pub async fn login_throttled<G: IntoGrant>(
     signer: &Signer,
     attempt: Attempt,
@@ -84,12 +94,21 @@ pub async fn login_throttled<G: IntoGrant>(
     ceiling: Option<&'static [&'static str]>,
 ) -> Response {
     let outcome = outcome.into_grant();
-    if outcome.is_ok()
-        && let Err(error) = attempt.succeeded().await
-    {
-        return error.into_response();
+    if outcome.is_err() {
+        return login(signer, outcome, ceiling);
     }
-    login(signer, outcome, ceiling)
+    let device = match attempt.record().await {
+        Ok(device) => device,
+        Err(error) => return error.into_response(),
+    };
+    let mut response = login(signer, outcome, ceiling);
+    if let (Some(device), Some(cookies)) = (device, signer.0.inner.cookies.as_ref())
+        && response.status().is_success()
+    {
+        let remember = signer.0.inner.throttle.remembered_for();
+        cookies.set_device(response.headers_mut(), &device, remember);
+    }
+    response
 }
 
 fn answer(auth: &Auth, grant: &Grant, fresh: bool) -> Response {
@@ -248,7 +267,7 @@ where
         let (parts, body) = request.into_parts();
         let auth = state.auth();
         Ok(Self {
-            client: client_address(&parts, auth.inner.proxy_header.as_ref()),
+            client: client_address(&parts, auth.inner.proxies.as_ref()),
             auth,
             form: token_form(&parts, body).await,
         })

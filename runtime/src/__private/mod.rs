@@ -78,13 +78,17 @@ impl crate::token::revocation::Store for NoRevocation {
     fn attempt<'a>(
         &'a self,
         _: &'a [crate::revocation::Charge<'a>],
+        _: &'a [&'a str],
         _: crate::revocation::Limits,
         _: i64,
     ) -> crate::revocation::StoreFuture<'a, crate::revocation::Verdict> {
         Box::pin(std::future::ready(Err(NOTHING)))
     }
 
-    fn forgive<'a>(&'a self, _: &'a str) -> crate::revocation::StoreFuture<'a, ()> {
+    fn succeeded<'a>(
+        &'a self,
+        _: &'a crate::revocation::Success<'a>,
+    ) -> crate::revocation::StoreFuture<'a, ()> {
         Box::pin(std::future::ready(Err(NOTHING)))
     }
 }

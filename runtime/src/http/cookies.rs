@@ -72,6 +72,7 @@ pub struct Cookies {
     pub(crate) refresh: String,
     pub(crate) csrf_access: String,
     pub(crate) csrf_refresh: String,
+    pub(crate) device: String,
     pub(crate) secure: bool,
     pub(crate) same_site: SameSite,
     pub(crate) refresh_path: String,
@@ -88,6 +89,7 @@ impl Default for Cookies {
             refresh: "refresh_token_cookie".into(),
             csrf_access: "csrf_access_token".into(),
             csrf_refresh: "csrf_refresh_token".into(),
+            device: "jwtguard_device".into(),
             secure: true,
             same_site: SameSite::Lax,
             refresh_path: "/refresh".into(),
@@ -216,6 +218,19 @@ impl Cookies {
         token_cookie.set_http_only(true);
         append(headers, &token_cookie);
         append(headers, &self.cookie(csrf_name, csrf, "/", exp - now));
+    }
+
+    /// The device cookie's id, if the request carries one.
+    pub(crate) fn device<'p>(&self, parts: &'p Parts) -> Option<&'p str> {
+        find(&parts.headers, &self.device)
+    }
+
+    /// The `Set-Cookie` of the device cookie: an opaque random id that lets login throttling
+    /// tell this browser from an attacker's (it proves nothing else, and is not a session).
+    pub(crate) fn set_device(&self, headers: &mut HeaderMap, id: &str, max_age: i64) {
+        let mut device = self.cookie(&self.device, id.to_owned(), "/", max_age);
+        device.set_http_only(true);
+        append(headers, &device);
     }
 
     /// `Set-Cookie`s that remove all four cookies (logout).

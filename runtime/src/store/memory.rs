@@ -8,7 +8,7 @@ use super::expiring::Expiring;
 use super::revocations::{Kind, POISONED, Revocations};
 use crate::token::revocation::{
     Charge, Consumed, Limits, Presented, Refusal, Rotation, Sealed, Store, StoreError, StoreFuture,
-    Verdict,
+    Success, Verdict,
 };
 use crate::token::throttle::{Counter, charge};
 
@@ -83,6 +83,9 @@ struct Memory {
     /// Login attempts per key: bounded, the coldest entries evicted first (a flood of new
     /// usernames or addresses cannot grow memory past `THROTTLE_ENTRIES`).
     attempts: Mutex<quick_cache::unsync::Cache<Box<str>, (Counter, i64)>>,
+    /// Clients users have logged in from, until when: bounded the same way (a forgotten one
+    /// is merely unknown again, which costs its user the smaller budget).
+    known: Mutex<quick_cache::unsync::Cache<Box<str>, i64>>,
 }
 
 impl Default for Memory {
@@ -100,6 +103,7 @@ impl Memory {
             capacity,
             started: now(),
             attempts: Mutex::new(quick_cache::unsync::Cache::new(THROTTLE_ENTRIES)),
+            known: Mutex::new(quick_cache::unsync::Cache::new(THROTTLE_ENTRIES)),
         }
     }
 }
@@ -218,22 +222,15 @@ impl Store for MemoryStore {
     fn attempt<'a>(
         &'a self,
         charges: &'a [Charge<'a>],
+        known: &'a [&'a str],
         limits: Limits,
         now: i64,
     ) -> StoreFuture<'a, Verdict> {
-        ready(self.charge(charges, limits, now))
+        ready(self.charge(charges, known, limits, now))
     }
 
-    fn forgive<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
-        let forgotten = self
-            .inner
-            .attempts
-            .lock()
-            .map(|mut attempts| {
-                attempts.remove(key);
-            })
-            .map_err(|_| POISONED);
-        ready(forgotten)
+    fn succeeded<'a>(&'a self, success: &'a Success<'a>) -> StoreFuture<'a, ()> {
+        ready(self.success(success))
     }
 }
 
@@ -241,9 +238,20 @@ impl MemoryStore {
     fn charge(
         &self,
         charges: &[Charge<'_>],
+        known: &[&str],
         limits: Limits,
         now: i64,
     ) -> Result<Verdict, StoreError> {
+        let is_known = {
+            let remembered = self.inner.known.lock().map_err(|_| POISONED)?;
+            known
+                .iter()
+                .any(|key| remembered.get(*key).is_some_and(|until| now < *until))
+        };
+        let charges: Vec<&Charge<'_>> = charges
+            .iter()
+            .filter(|c| !(is_known && c.unless_known))
+            .collect();
         let mut attempts = self.inner.attempts.lock().map_err(|_| POISONED)?;
         let mut counters: Vec<(Counter, u32)> = charges
             .iter()
@@ -263,7 +271,28 @@ impl MemoryStore {
         for (c, (counter, _)) in charges.iter().zip(counters) {
             attempts.insert(c.key.into(), (counter, counter.until(limits)));
         }
-        Ok(verdict)
+        Ok(match verdict {
+            Verdict::Allowed if is_known => Verdict::KnownClient,
+            other => other,
+        })
+    }
+
+    fn success(&self, success: &Success<'_>) -> Result<(), StoreError> {
+        {
+            let mut attempts = self.inner.attempts.lock().map_err(|_| POISONED)?;
+            attempts.remove(success.forgive);
+            for key in success.refund {
+                if let Some((mut counter, until)) = attempts.get(*key).copied() {
+                    counter.refund();
+                    attempts.insert((*key).into(), (counter, until));
+                }
+            }
+        }
+        let mut known = self.inner.known.lock().map_err(|_| POISONED)?;
+        for key in success.remember {
+            known.insert((*key).into(), success.until);
+        }
+        Ok(())
     }
 }
 
@@ -335,7 +364,9 @@ mod tests {
                     &[Charge {
                         key: &key,
                         limit: 5,
+                        unless_known: false,
                     }],
+                    &[],
                     limits,
                     100,
                 )

@@ -3,7 +3,7 @@
 use std::any::TypeId;
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::de::DeserializeOwned;
 
@@ -14,8 +14,8 @@ use super::scope::{Registry, Scope, ScopeSet};
 /// A token whose signature, time claims, type, issuer and audience have been checked.
 ///
 /// One allocation holds the payload JSON; `sub` and `jti` are ranges into it (an escaped one
-/// is appended after the payload, unescaped). Everything else is inline, so cloning it (the
-/// request cache, a second extractor) costs a reference count.
+/// is appended after the payload, unescaped). Everything else is inline or shared, so cloning
+/// it (the request cache, a second extractor) costs reference counts.
 #[derive(Clone)]
 pub(crate) struct Verified {
     buf: Arc<str>,
@@ -36,6 +36,9 @@ pub(crate) struct Verified {
     pub(crate) registry: u64,
     /// Signed by one of this application's own keys (only those tokens are renewed).
     pub(crate) own_key: bool,
+    /// The `kid` of the configured key that verified it (shared with the key: a reference
+    /// count, no copy).
+    pub(crate) key_id: Option<Arc<str>>,
 }
 
 /// Where a string sits in the buffer: `u32`s (the payload is capped at 6 KiB) keep `Verified`
@@ -111,7 +114,14 @@ impl Verified {
             scopes: parsed.scopes,
             registry,
             own_key: parsed.own_key,
+            key_id: None,
         }
+    }
+
+    /// Records the `kid` of the configured key that verified the token.
+    pub(crate) fn verified_by(mut self, key_id: Option<&Arc<str>>) -> Self {
+        self.key_id = key_id.cloned();
+        self
     }
 
     pub(crate) fn sub(&self) -> &str {
@@ -171,6 +181,43 @@ fn within(json: &str, text: &str) -> Option<Span> {
     (end <= json.len()).then(|| Span::of(start..end))
 }
 
+/// Where the payload's `iss` is, found when first asked for: verification checks `iss`
+/// against the configured issuer without keeping it, so a request that never asks pays
+/// nothing.
+#[derive(Clone)]
+enum Iss {
+    Absent,
+    /// A slice of the payload (no escapes).
+    At(Span),
+    /// Unescaped, for an `iss` written with escapes (`https:\/\/...` from some encoders).
+    Unescaped(Box<str>),
+}
+
+impl Iss {
+    fn read(payload: &str) -> Self {
+        #[derive(serde::Deserialize)]
+        struct Borrowed<'a> {
+            #[serde(borrow, default)]
+            iss: Option<&'a str>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Owned {
+            #[serde(default)]
+            iss: Option<String>,
+        }
+        // Verification already refused a duplicated or non-string `iss`.
+        match serde_json::from_str::<Borrowed<'_>>(payload) {
+            Ok(Borrowed { iss: None }) => Self::Absent,
+            Ok(Borrowed { iss: Some(iss) }) => within(payload, iss).map_or(Self::Absent, Self::At),
+            // A borrowed `&str` cannot hold an escaped string: read it unescaped.
+            Err(_) => serde_json::from_str::<Owned>(payload)
+                .ok()
+                .and_then(|owned| owned.iss)
+                .map_or(Self::Absent, |iss| Self::Unescaped(iss.into())),
+        }
+    }
+}
+
 pub(crate) fn scope_names(payload: &str) -> Vec<String> {
     #[derive(serde::Deserialize)]
     struct OnlyScopes {
@@ -204,10 +251,33 @@ pub(crate) fn scope_names(payload: &str) -> Vec<String> {
 /// Router::new().route("/me", get(me)).with_state(auth)
 /// # }
 /// ```
+///
+/// # Identifying users across issuers
+///
+/// `sub` is unique only within its issuer (RFC 7519 §4.1.2: "locally unique in the context of
+/// the issuer"). With a foreign [verification key](crate::AuthBuilder::verification_key), two
+/// issuers may each send `"sub": "42"` for two different people: key your users by
+/// `(claims.issuer(), claims.sub())`, never by `sub` alone.
+///
+/// ```
+/// # use jwtguard::Claims;
+/// fn user_key(claims: &Claims) -> (Option<&str>, &str) {
+///     (claims.issuer(), claims.sub())
+/// }
+/// # let _ = user_key;
+/// ```
+///
+/// [`issuer`](Self::issuer) is vouched for only when verification checked it: when the key
+/// that verified the token is bound with [`Key::for_issuer`](crate::Key::for_issuer), or an
+/// issuer is configured with [`AuthBuilder::issuer`](crate::AuthBuilder::issuer). Otherwise
+/// it is whatever the key's holder wrote; key users by `(claims.key_id(), claims.sub())` then
+/// (every verification key has its own `kid`, at most one has none).
 #[derive(Clone)]
 pub struct Claims<E = ()> {
     pub(crate) verified: Verified,
     extra: E,
+    /// `iss`, read from the payload on the first [`issuer`](Self::issuer).
+    iss: OnceLock<Iss>,
 }
 
 /// Why a token's extra claims could not be read into the requested type.
@@ -226,7 +296,11 @@ where
             serde_json::from_str::<E>(verified.payload())
         }
         .map_err(|_| ExtraMismatch)?;
-        Ok(Self { verified, extra })
+        Ok(Self {
+            verified,
+            extra,
+            iss: OnceLock::new(),
+        })
     }
 }
 
@@ -236,6 +310,7 @@ impl Claims {
         Self {
             verified,
             extra: (),
+            iss: OnceLock::new(),
         }
     }
 }
@@ -244,6 +319,26 @@ impl<E> Claims<E> {
     /// `sub`: whom the token is about.
     pub fn sub(&self) -> &str {
         self.verified.sub()
+    }
+
+    /// `iss`: the issuer the token names, when it has one. `sub` is unique only within its
+    /// issuer: see [Identifying users across issuers](Self#identifying-users-across-issuers).
+    ///
+    /// Verification checks `iss` without keeping it, so the first call reads it from the
+    /// payload (later calls on the same `Claims` do not).
+    pub fn issuer(&self) -> Option<&str> {
+        match self.iss.get_or_init(|| Iss::read(self.verified.payload())) {
+            Iss::Absent => None,
+            Iss::At(span) => Some(self.verified.text(*span)),
+            Iss::Unescaped(iss) => Some(iss),
+        }
+    }
+
+    /// The `kid` of the configured key that verified the token: the signing key's, or a
+    /// [verification key](crate::AuthBuilder::verification_key)'s. `None` when that key has
+    /// no `kid`.
+    pub fn key_id(&self) -> Option<&str> {
+        self.verified.key_id.as_deref()
     }
 
     /// `jti`: the token's unique id.

@@ -153,6 +153,16 @@ pub enum ConfigError {
         "algorithm {0:?} needs {1}; the key given is not one: choose the algorithm that fits the key"
     )]
     KeyDoesNotFit(Algorithm, &'static str),
+    /// An RSA key whose modulus is shorter than 2048 bits (NIST SP 800-131A, RFC 7518 §3.3).
+    #[error(
+        "RSA keys must be at least 2048 bits; this one has {bits}: generate one with \
+         `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072` (its public half with \
+         `openssl pkey -pubout`)"
+    )]
+    WeakKey {
+        /// The modulus length of the key given, in bits.
+        bits: usize,
+    },
     /// An algorithm this crate does not accept.
     #[error(
         "algorithm {0:?} is not supported: use HS256/384/512, RS256/384/512, PS256/384/512, ES256/384 or EdDSA"
@@ -179,6 +189,9 @@ pub enum ConfigError {
     /// The revocation store named by the configuration cannot be used.
     #[error("the revocation store cannot be used: {0}")]
     Store(&'static str),
+    /// A trusted proxy network is not an address or CIDR block (`10.0.0.0/8`, `2001:db8::/32`).
+    #[error("trusted proxies: `{0}` is not an address or CIDR block such as 10.0.0.0/8")]
+    Proxy(String),
     /// An environment variable holds something that is not what it should be.
     #[error("{name} must be {expected}")]
     BadVariable {

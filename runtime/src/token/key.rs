@@ -4,12 +4,13 @@
 //! which is the part of `jsonwebtoken`'s verify path that costs the most for HS256.
 
 use std::fmt;
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac as _};
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+use jsonwebtoken::{Algorithm, AlgorithmFamily, DecodingKey, EncodingKey};
 use sha2::{Sha256, Sha384, Sha512};
 
 use super::errors::ConfigError;
@@ -222,6 +223,9 @@ pub(crate) struct VerifyKey {
     pub(crate) header_segment: String,
     /// The public half as a JWK, for `Auth::jwks`; `None` for HMAC secrets.
     pub(crate) jwk: Option<Jwk>,
+    /// `kid` again, shared: a verified token keeps it for
+    /// [`Claims::key_id`](crate::Claims::key_id) with a reference count, not a copy.
+    pub(crate) key_id: Option<Arc<str>>,
     /// The `iss` a token verified by this key must carry, when bound to one.
     pub(crate) issuer: Option<String>,
     /// This application's own key: its tokens may be renewed and its JWK published.
@@ -311,6 +315,7 @@ pub(crate) fn verify_key(key: &Key) -> Result<VerifyKey, ConfigError> {
             let jwk = Jwk::from_decoding_key(&public, Some(algorithm))
                 .map_err(|_| ConfigError::KeyDoesNotFit(algorithm, pem_kind(algorithm)))?;
             check_curve(algorithm, &jwk)?;
+            check_rsa_size(&jwk)?;
             (Verifying::Public(Box::new(public)), Some(jwk))
         }
     };
@@ -322,6 +327,7 @@ pub(crate) fn verify_key(key: &Key) -> Result<VerifyKey, ConfigError> {
     Ok(VerifyKey {
         algorithm,
         kid: key.kid.clone(),
+        key_id: key.kid.as_deref().map(Arc::from),
         verifying,
         header_segment: header_segment(algorithm, key.kid.as_deref()),
         jwk,
@@ -356,16 +362,53 @@ pub(crate) fn is_hmac(algorithm: Algorithm) -> bool {
     )
 }
 
+/// Parses a private PEM; an RSA one must also be large enough (it signs, or it is the
+/// signing key's own verifying half: both paths come here).
 fn private_key(algorithm: Algorithm, pem: &[u8]) -> Result<EncodingKey, ConfigError> {
     if is_hmac(algorithm) {
         return Err(ConfigError::KeyDoesNotFit(algorithm, "an HMAC secret"));
     }
-    match algorithm {
+    let private = match algorithm {
         Algorithm::ES256 | Algorithm::ES384 => EncodingKey::from_ec_pem(pem),
         Algorithm::EdDSA => EncodingKey::from_ed_pem(pem),
         _ => EncodingKey::from_rsa_pem(pem),
     }
-    .map_err(|_| ConfigError::BadPem(pem_kind(algorithm)))
+    .map_err(|_| ConfigError::BadPem(pem_kind(algorithm)))?;
+    if matches!(private.family(), AlgorithmFamily::Rsa) {
+        // The modulus, read through the public half (the same parser the JWKS uses).
+        let jwk = Jwk::from_encoding_key(&private, algorithm)
+            .map_err(|_| ConfigError::KeyDoesNotFit(algorithm, pem_kind(algorithm)))?;
+        check_rsa_size(&jwk)?;
+    }
+    Ok(private)
+}
+
+/// The shortest RSA modulus accepted, in bits: RFC 7518 §3.3 and §3.5 ("a key of size 2048
+/// bits or larger MUST be used"), NIST SP 800-131A.
+const MIN_RSA_BITS: usize = 2048;
+
+/// Refuses an RSA key whose modulus is shorter than [`MIN_RSA_BITS`]; other keys pass.
+fn check_rsa_size(jwk: &Jwk) -> Result<(), ConfigError> {
+    let AlgorithmParameters::RSA(rsa) = &jwk.algorithm else {
+        return Ok(());
+    };
+    let modulus = URL_SAFE_NO_PAD
+        .decode(&rsa.n)
+        .map_err(|_| ConfigError::BadPem(pem_kind(Algorithm::RS256)))?;
+    let bits = bit_length(&modulus);
+    if bits < MIN_RSA_BITS {
+        Err(ConfigError::WeakKey { bits })
+    } else {
+        Ok(())
+    }
+}
+
+/// The bit length of a big-endian unsigned integer (leading zero bytes and bits not counted).
+fn bit_length(be: &[u8]) -> usize {
+    match be.iter().position(|&byte| byte != 0) {
+        Some(first) => (be.len() - first) * 8 - be[first].leading_zeros() as usize,
+        None => 0,
+    }
 }
 
 fn public_from_jwk(algorithm: Algorithm, jwk: &Jwk) -> Result<DecodingKey, ConfigError> {

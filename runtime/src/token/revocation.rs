@@ -9,7 +9,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-pub use super::throttle::{Charge, Limits, Verdict};
+pub use super::throttle::{Charge, Limits, Success, Verdict};
 
 /// A boxed future of a store operation (the trait is object-safe: `Auth` holds `dyn Store`).
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -160,14 +160,18 @@ pub trait Store: Sealed + Send + Sync + 'static {
     fn lifetime(&self, _seconds: i64) {}
 
     /// Charges a login attempt to every counter atomically, before the password is checked:
-    /// of N concurrent attempts, no more pass than the budget allows.
+    /// of N concurrent attempts, no more pass than the budget allows. A charge marked
+    /// [`unless_known`](Charge::unless_known) is skipped when any of `known` is remembered
+    /// (a client the user has logged in from before).
     fn attempt<'a>(
         &'a self,
         charges: &'a [Charge<'a>],
+        known: &'a [&'a str],
         limits: Limits,
         now: i64,
     ) -> StoreFuture<'a, Verdict>;
 
-    /// Forgets a counter (a successful login clears its username's).
-    fn forgive<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()>;
+    /// A login succeeded: forgets its (user, client) counter, takes back the attempt charged
+    /// to its address, and remembers its client as known.
+    fn succeeded<'a>(&'a self, success: &'a Success<'a>) -> StoreFuture<'a, ()>;
 }

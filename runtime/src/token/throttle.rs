@@ -6,10 +6,26 @@
 /// What an attempt is charged to: a key and its budget per window.
 #[derive(Debug, Clone, Copy)]
 pub struct Charge<'a> {
-    /// `user:<name>` or `addr:<ip>`.
+    /// `pair:<user and client>`, `addr:<ip>` or `user:<name>`.
     pub key: &'a str,
     /// Attempts allowed per window.
     pub limit: u32,
+    /// Skipped (neither checked nor counted) for a client the user has logged in from.
+    pub unless_known: bool,
+}
+
+/// What a successful login tells the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Success<'a> {
+    /// The (user, client) counter to forget.
+    pub forgive: &'a str,
+    /// The counters (address, user) to take the attempt back from: a success spends no
+    /// budget but its (user, client) one, which it clears.
+    pub refund: &'a [&'a str],
+    /// The clients (device, address) to remember as known for this user...
+    pub remember: &'a [&'a str],
+    /// ...until then.
+    pub until: i64,
 }
 
 /// The window and the longest lock, seconds.
@@ -26,6 +42,9 @@ pub struct Limits {
 pub enum Verdict {
     /// Counted: go on and check the password.
     Allowed,
+    /// Counted, from a client the user has logged in from before (the per-user budget for
+    /// unknown clients was not charged): go on and check the password.
+    KnownClient,
     /// Too many attempts: try again in this many seconds (`Retry-After`).
     Locked {
         /// Seconds until the lock ends.
@@ -71,6 +90,11 @@ impl Counter {
     /// Counts an attempt that every charge allowed.
     pub(crate) fn count(&mut self) {
         self.count = self.count.saturating_add(1);
+    }
+
+    /// Takes one attempt back (it turned out to be a success).
+    pub(crate) fn refund(&mut self) {
+        self.count = self.count.saturating_sub(1);
     }
 
     /// When the counter may be forgotten: after its window and its lock, plus the ceiling (so

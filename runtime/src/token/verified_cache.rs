@@ -12,18 +12,19 @@
 //!   request whether it is cached or not. What a hit skips cannot change for the same token
 //!   bytes: the signature, the header, the issuer, audience and type.
 //! - An entry holds the token's signing input (`header.payload`: claims, not a credential) and a
-//!   128-bit digest of its signature under two random SipHash keys drawn when the cache is
-//!   made, never the signature itself: a dump of the process's memory finds no token it could
-//!   replay. A hit needs the whole signing input equal (compared in constant time) and both
-//!   digests equal: a forged token differs in one or the other, and a signature colliding on
-//!   128 keyed bits cannot be computed without the keys. The lookup hashes the signature
+//!   128-bit digest of its signature under two independent 128-bit keys drawn from the
+//!   operating system's random source when the cache is made, never the signature itself: a
+//!   dump of the process's memory finds no token it could replay. A hit needs the whole
+//!   signing input equal (compared in constant time) and both digests equal: a forged token
+//!   differs in one or the other, and a signature colliding on 128 keyed bits cannot be
+//!   computed without the keys. The lookup hashes the signature
 //!   (43 characters for HS256), not the whole token: SHA-256 of the whole token would cost
 //!   about what the HMAC it saves does.
 //! - Bounded with real eviction: `quick_cache`'s CLOCK-Pro, sharded, O(1) per operation. It
 //!   is scan-resistant: a flood of new tokens churns the cold queue while the tokens that
 //!   keep coming back stay. An expired or revoked entry is dropped when it is next looked up.
 
-use std::hash::{BuildHasher, Hash, Hasher, RandomState};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use subtle::ConstantTimeEq as _;
 
@@ -93,24 +94,61 @@ impl quick_cache::Equivalent<Entry> for Split<'_> {
 
 pub(crate) struct VerifiedCache {
     entries: quick_cache::sync::Cache<Entry, Verified>,
-    /// The two SipHash keys of the signature digests, random per cache.
-    keys: [RandomState; 2],
+    /// The two digest functions: SipHash states that have absorbed a secret key each.
+    keys: [DefaultHasher; 2],
 }
 
 impl VerifiedCache {
-    pub(crate) fn new(capacity: usize) -> Self {
+    /// A cache of `capacity` entries, keyed from the operating system's random source; `None`
+    /// (run without the cache, verifying every token in full) when that source fails.
+    pub(crate) fn new(capacity: usize) -> Option<Self> {
+        let mut seed = [0u8; 32];
+        if let Err(error) = getrandom::getrandom(&mut seed) {
+            tracing::warn!(
+                %error,
+                "jwtguard: no randomness for the verified-token cache; running without it"
+            );
+            return None;
+        }
+        Some(Self::with_seed(capacity, seed))
+    }
+
+    /// The cache with its digest keys taken from `seed`: the first 16 bytes key the first
+    /// digest, the last 16 the second.
+    ///
+    /// Why not two `RandomState`s: std draws its SipHash keys from the OS once per thread and
+    /// then only increments one of them for each new `RandomState`, so two made in a row are
+    /// related keys, not the independent pair the 128-bit digest is meant to have. And std
+    /// has no public constructor for a SipHash with keys of our own. So each key is written
+    /// into an unkeyed SipHash-1-3 (`DefaultHasher::new()`, the same function for the whole
+    /// process) as a secret prefix of every input: what an attacker must predict is then the
+    /// internal state after that prefix, a function of 128 unknown random bits. The state is
+    /// computed once here and cloned per digest, so the prefix costs nothing per lookup.
+    fn with_seed(capacity: usize, seed: [u8; 32]) -> Self {
+        let keyed = |key: &[u8]| {
+            let mut state = DefaultHasher::new();
+            state.write(key);
+            state
+        };
         Self {
             entries: quick_cache::sync::Cache::new(capacity.max(1)),
-            keys: [RandomState::new(), RandomState::new()],
+            keys: [keyed(&seed[..16]), keyed(&seed[16..])],
         }
     }
 
     /// `None` for a string with no `.`: never a token, never cached.
     fn split<'a>(&self, token: &'a str) -> Option<Split<'a>> {
         let (input, signature) = token.rsplit_once('.')?;
+        let digest = |key: &DefaultHasher| {
+            let mut state = key.clone();
+            state.write(signature.as_bytes());
+            // The terminator `str`'s own `Hash` writes: no input is a prefix of another.
+            state.write_u8(0xff);
+            state.finish()
+        };
         Some(Split {
             input,
-            digest: self.keys.each_ref().map(|key| key.hash_one(signature)),
+            digest: self.keys.each_ref().map(digest),
         })
     }
 
@@ -161,7 +199,7 @@ mod tests {
 
     #[test]
     fn a_hit_needs_the_whole_token() {
-        let cache = VerifiedCache::new(8);
+        let cache = VerifiedCache::new(8).unwrap();
         let token = "header.payload.signature-of-43-characters-ABCDEFGHIJKLMNOP";
         cache.insert(token, verified("ann"));
         assert_eq!(cache.get(token).unwrap().sub(), "ann");
@@ -182,12 +220,47 @@ mod tests {
 
     #[test]
     fn no_entry_holds_the_signature() {
-        let cache = VerifiedCache::new(8);
+        let cache = VerifiedCache::new(8).unwrap();
         let token = "header.payload.signature-of-43-characters-ABCDEFGHIJKLMNOP";
         cache.insert(token, verified("ann"));
         let split = cache.split(token).unwrap();
         let (entry, _) = cache.entries.remove(&split).unwrap();
         assert_eq!(&*entry.input, "header.payload");
+    }
+
+    #[test]
+    fn each_digest_half_has_its_own_key_from_the_seed() {
+        let signature = "h.p.signature-of-43-characters-ABCDEFGHIJKLMNOP";
+        let digest = |seed: [u8; 32]| {
+            VerifiedCache::with_seed(1, seed)
+                .split(signature)
+                .unwrap()
+                .digest
+        };
+        let mut seed = [7u8; 32];
+        let base = digest(seed);
+        // Keyed by the seed alone, not by the thread or the order caches were made in.
+        assert_eq!(digest(seed), base);
+        // The same key in both halves gives the same half: the halves differ only by key.
+        assert_eq!(base[0], base[1]);
+        // Each 16-byte key moves its own half and only that one.
+        seed[3] ^= 1;
+        let first = digest(seed);
+        assert_ne!(first[0], base[0]);
+        assert_eq!(first[1], base[1]);
+        seed[3] ^= 1;
+        seed[16 + 3] ^= 1;
+        let second = digest(seed);
+        assert_eq!(second[0], base[0]);
+        assert_ne!(second[1], base[1]);
+        // Two caches from the OS source do not share keys.
+        let (a, b) = (
+            VerifiedCache::new(1).unwrap(),
+            VerifiedCache::new(1).unwrap(),
+        );
+        let (a, b) = (a.split(signature).unwrap(), b.split(signature).unwrap());
+        assert_ne!(a.digest, b.digest);
+        assert_ne!(a.digest[0], a.digest[1]);
     }
 
     #[test]
@@ -205,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_flood_of_new_tokens_keeps_the_cache_bounded_and_the_hot_tokens_in() {
-        let cache = VerifiedCache::new(64);
+        let cache = VerifiedCache::new(64).unwrap();
         let hot: Vec<String> = (0..16)
             .map(|i| format!("h.p.hot-token-{i:04}-tail"))
             .collect();

@@ -3,6 +3,8 @@
 //! Order matters: sizes are bounded before anything is decoded, the signature is checked
 //! before any claim is believed, and the claims are parsed once.
 
+use std::sync::Arc;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -50,6 +52,8 @@ pub(crate) enum Checked<'a> {
         json: &'a str,
         /// The fingerprint of the registry `payload.scopes` indexes into (0: none).
         registry: u64,
+        /// The `kid` of the configured key that verified it.
+        key_id: Option<&'a Arc<str>>,
     },
     Cached(Verified),
 }
@@ -90,7 +94,8 @@ impl Checked<'_> {
                 payload,
                 json,
                 registry,
-            } => Verified::new(payload, json, registry),
+                key_id,
+            } => Verified::new(payload, json, registry).verified_by(key_id),
             Self::Cached(verified) => verified,
         }
     }
@@ -163,7 +168,7 @@ impl Verifier {
         self.not_revoked(&parsed.sub, &parsed.jti, &parsed.fam, parsed.ver, now)?;
         let registry = registry.map_or(0, Registry::fingerprint);
         if let (Some(cache), TokenKind::Access) = (cache, parsed.kind) {
-            let verified = Verified::new(parsed, json, registry);
+            let verified = Verified::new(parsed, json, registry).verified_by(key.key_id.as_ref());
             cache.insert(token, verified.clone());
             return Ok(finish(Checked::Cached(verified)));
         }
@@ -171,6 +176,7 @@ impl Verifier {
             payload: parsed,
             json,
             registry,
+            key_id: key.key_id.as_ref(),
         }))
     }
 

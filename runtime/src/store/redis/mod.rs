@@ -21,7 +21,7 @@ use tokio::sync::OnceCell;
 use super::revocations::{Kind, Revocations};
 use crate::token::revocation::{
     Charge, Consumed, Limits, Presented, Refusal, Rotation, Sealed, Store, StoreError, StoreFuture,
-    Verdict,
+    Success, Verdict,
 };
 use crate::token::verify::now;
 use scripts::SCRIPTS;
@@ -497,22 +497,25 @@ impl Store for RedisStore {
     fn attempt<'a>(
         &'a self,
         charges: &'a [Charge<'a>],
+        known: &'a [&'a str],
         limits: Limits,
         now: i64,
     ) -> StoreFuture<'a, Verdict> {
-        Box::pin(self.charge(charges, limits, now))
+        Box::pin(self.charge(charges, known, limits, now))
     }
 
-    fn forgive<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+    fn succeeded<'a>(&'a self, success: &'a Success<'a>) -> StoreFuture<'a, ()> {
         Box::pin(async move {
-            let mut connection = self.shared.writer().await?;
-            let key = self.shared.keys.attempts(key);
-            bounded(
-                redis::cmd("DEL")
-                    .arg(key)
-                    .query_async::<()>(&mut connection),
-            )
-            .await
+            let keys = &self.shared.keys;
+            let mut names = vec![keys.attempts(success.forgive)];
+            names.extend(success.refund.iter().map(|key| keys.attempts(key)));
+            names.extend(success.remember.iter().map(|key| keys.attempts(key)));
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let until = success.until.to_string();
+            let refunds = success.refund.len().to_string();
+            self.run::<i64>(&SCRIPTS.succeeded, &names, &[&until, &refunds])
+                .await
+                .map(|_| ())
         })
     }
 }
@@ -540,26 +543,33 @@ impl RedisStore {
     async fn charge(
         &self,
         charges: &[Charge<'_>],
+        known: &[&str],
         limits: Limits,
         now: i64,
     ) -> Result<Verdict, StoreError> {
         let keys: Vec<String> = charges
             .iter()
-            .map(|c| self.shared.keys.attempts(c.key))
+            .map(|c| c.key)
+            .chain(known.iter().copied())
+            .map(|key| self.shared.keys.attempts(key))
             .collect();
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         let mut args = vec![
             now.to_string(),
             limits.window.to_string(),
             limits.ceiling.to_string(),
+            charges.len().to_string(),
         ];
-        args.extend(charges.iter().map(|c| c.limit.to_string()));
+        for charge in charges {
+            args.push(charge.limit.to_string());
+            args.push(u8::from(charge.unless_known).to_string());
+        }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let retry_after: i64 = self.run(&SCRIPTS.attempt, &keys, &args).await?;
-        Ok(if retry_after > 0 {
-            Verdict::Locked { retry_after }
-        } else {
-            Verdict::Allowed
+        Ok(match retry_after {
+            1.. => Verdict::Locked { retry_after },
+            -1 => Verdict::KnownClient,
+            _ => Verdict::Allowed,
         })
     }
 }

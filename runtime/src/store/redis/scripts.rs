@@ -12,7 +12,7 @@
 //! | `versions` + `versions:until` | hash + sorted set | each subject's token version, and until when it must be kept |
 //! | `longest` | integer, no expiry | the longest lifetime, seconds, any instance gives a token |
 //! | `session:<family>` | hash, expiring with the session | `current`, `previous`: refresh token ids; `at`: when `current` took over |
-//! | `try:<key>` | hash, expiring | a login-attempt counter |
+//! | `try:<key>` | hash, expiring | a login-attempt counter (`pair:`, `addr:`, `user:`), or a known client (`known:`, a string) |
 //! | `events` | pub/sub channel | `<rev> j <until> <id>` (`f` for a family), `<rev> v <until> <version> <sub>` |
 
 use std::sync::LazyLock;
@@ -22,6 +22,7 @@ pub(super) struct Scripts {
     pub(super) bump: redis::Script,
     pub(super) consume: redis::Script,
     pub(super) attempt: redis::Script,
+    pub(super) succeeded: redis::Script,
     pub(super) epoch: redis::Script,
     pub(super) merge_versions: redis::Script,
     pub(super) longest: redis::Script,
@@ -34,6 +35,7 @@ pub(super) static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     bump: redis::Script::new(BUMP),
     consume: redis::Script::new(CONSUME),
     attempt: redis::Script::new(ATTEMPT),
+    succeeded: redis::Script::new(SUCCEEDED),
     epoch: redis::Script::new(EPOCH),
     merge_versions: redis::Script::new(MERGE_VERSIONS),
     longest: redis::Script::new(LONGEST),
@@ -148,45 +150,72 @@ redis.call('SET', KEYS[1], string.format('%d', longest))
 return longest
 ";
 
-/// Charges a login attempt to every key (`KEYS`), with the rules of `token/throttle.rs`:
-/// returns 0 when counted, else the seconds until the lock ends. ARGV: now, window, ceiling,
-/// then one limit per key.
+/// Charges a login attempt, with the rules of `token/throttle.rs`. KEYS: the `n` charged
+/// counters, then the known-client keys. ARGV: now, window, ceiling, n, then a limit and an
+/// `unless_known` flag (`1`/`0`) per counter. A counter flagged `unless_known` is skipped when
+/// any known-client key exists. Returns 0 when counted, -1 when counted for a known client,
+/// else the seconds until the lock ends.
 const ATTEMPT: &str = r"
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local ceiling = tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
+local known = false
+for i = n + 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then known = true end
+end
 local state = {}
 local retry = 0
-for i, key in ipairs(KEYS) do
-  local v = redis.call('HMGET', key, 'count', 'start', 'lock', 'rounds')
-  local c = { count = tonumber(v[1]) or 0, start = tonumber(v[2]) or 0,
-              lock = tonumber(v[3]) or 0, rounds = tonumber(v[4]) or 0 }
-  local limit = tonumber(ARGV[3 + i])
-  if c.lock > now then
-    retry = math.max(retry, c.lock - now)
-  else
-    if now - c.start >= window then
-      c.count = 0
-      c.start = now
+for i = 1, n do
+  if not (known and ARGV[4 + 2 * i] == '1') then
+    local key = KEYS[i]
+    local v = redis.call('HMGET', key, 'count', 'start', 'lock', 'rounds')
+    local c = { key = key, count = tonumber(v[1]) or 0, start = tonumber(v[2]) or 0,
+                lock = tonumber(v[3]) or 0, rounds = tonumber(v[4]) or 0 }
+    local limit = tonumber(ARGV[3 + 2 * i])
+    if c.lock > now then
+      retry = math.max(retry, c.lock - now)
+    else
+      if now - c.start >= window then
+        c.count = 0
+        c.start = now
+      end
+      if c.count >= limit then
+        local lock = math.min(window * (2 ^ math.min(c.rounds, 30)), ceiling)
+        if lock < 1 then lock = 1 end
+        c.rounds = c.rounds + 1
+        c.lock = now + lock
+        c.count = 0
+        c.start = now
+        retry = math.max(retry, lock)
+      end
     end
-    if c.count >= limit then
-      local lock = math.min(window * (2 ^ math.min(c.rounds, 30)), ceiling)
-      if lock < 1 then lock = 1 end
-      c.rounds = c.rounds + 1
-      c.lock = now + lock
-      c.count = 0
-      c.start = now
-      retry = math.max(retry, lock)
-    end
+    table.insert(state, c)
   end
-  state[i] = c
 end
-for i, key in ipairs(KEYS) do
-  local c = state[i]
+for _, c in ipairs(state) do
   if retry == 0 then c.count = c.count + 1 end
-  redis.call('HSET', key, 'count', string.format('%d', c.count), 'start', string.format('%d', c.start),
+  redis.call('HSET', c.key, 'count', string.format('%d', c.count), 'start', string.format('%d', c.start),
     'lock', string.format('%d', c.lock), 'rounds', string.format('%d', c.rounds))
-  redis.call('EXPIREAT', key, string.format('%d', math.max(c.start + window, c.lock) + ceiling))
+  redis.call('EXPIREAT', c.key, string.format('%d', math.max(c.start + window, c.lock) + ceiling))
 end
+if retry == 0 and known then return -1 end
 return retry
+";
+
+/// A successful login. KEYS: the (user, client) counter to forget, the `r` counters to take
+/// the attempt back from, then the known-client keys to remember. ARGV: until, `r`.
+const SUCCEEDED: &str = r"
+redis.call('DEL', KEYS[1])
+local refunds = tonumber(ARGV[2])
+for i = 2, 1 + refunds do
+  local count = tonumber(redis.call('HGET', KEYS[i], 'count') or '0')
+  if count > 0 then
+    redis.call('HSET', KEYS[i], 'count', string.format('%d', count - 1))
+  end
+end
+for i = 2 + refunds, #KEYS do
+  redis.call('SET', KEYS[i], '1', 'EXAT', ARGV[1])
+end
+return 1
 ";
