@@ -355,6 +355,8 @@ async fn log_in(page: &Page<'_>) {
     password.send_keys("password1").await.unwrap();
     let login = page.click("login-button").await;
     assert_eq!(login.status, 200, "{}", login.body);
+    // The page shows who is logged in as soon as the login answers.
+    page.wait_text("who", "user1").await;
 
     let me = page.click("me").await;
     assert_eq!(me.status, 200, "{}", me.body);
@@ -374,14 +376,16 @@ async fn log_in(page: &Page<'_>) {
             "{token} readable by the page: {readable:?}"
         );
     }
-    // The browser does hold the access token cookie, HttpOnly (WebDriver sees every cookie of
-    // the page's path; the refresh cookie lives on /refresh only).
+    // The browser does hold both token cookies, HttpOnly (WebDriver sees every cookie of the
+    // page's path; the refresh cookie is sent to every path, for logout).
     let cookies = page.client.get_all_cookies().await.expect("the cookies");
-    let access = cookies
-        .iter()
-        .find(|c| c.name() == "access_token_cookie")
-        .unwrap_or_else(|| panic!("no access cookie in {cookies:?}"));
-    assert_eq!(access.http_only(), Some(true), "{access:?}");
+    for name in ["access_token_cookie", "refresh_token_cookie"] {
+        let cookie = cookies
+            .iter()
+            .find(|c| c.name() == name)
+            .unwrap_or_else(|| panic!("no {name} in {cookies:?}"));
+        assert_eq!(cookie.http_only(), Some(true), "{cookie:?}");
+    }
 }
 
 /// The CSRF double submit: with the header, without it (the page's forged button and a bare
@@ -426,7 +430,7 @@ async fn log_out(page: &Page<'_>) {
     assert_eq!(settings.status, 401, "{}", settings.body);
     assert_eq!(settings.json()["error"], "missing_token");
 
-    // The refresh cookie (Path=/refresh) was cleared on its own path too.
+    // The refresh cookie was cleared too.
     let refresh = page.click("refresh").await;
     assert_eq!(refresh.status, 401, "{}", refresh.body);
     assert_eq!(refresh.json()["error"], "missing_token");
@@ -456,7 +460,29 @@ async fn the_cookie_mode_page_in_chromium() {
     assert_eq!(me.status, 200, "{}", me.body);
     page.wait_text("who", "user1").await;
 
+    // A reload: the page asks who the cookies belong to.
+    client
+        .goto(&format!("http://{addr}/"))
+        .await
+        .expect("reload the page");
+    page.wait_text("who", "user1").await;
+
     log_out(&page).await;
+
+    // Idle: the page logs itself out (here after 2 s; 15 minutes by default).
+    log_in(&page).await;
+    client
+        .goto(&format!("http://{addr}/?idle=2"))
+        .await
+        .expect("the page with a short idle period");
+    page.wait_text("who", "user1").await;
+    let idle = Instant::now();
+    page.wait_text("who", "nobody").await;
+    println!("logged out after {:?} idle", idle.elapsed());
+    let left = page.readable_cookies().await;
+    assert!(left.is_empty(), "left after the idle logout: {left:?}");
+    let me = page.click("me").await;
+    assert_eq!(me.status, 401, "{}", me.body);
 
     driver.close(client).await;
     println!("the whole story in {:?}", started.elapsed());

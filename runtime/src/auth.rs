@@ -453,7 +453,7 @@ impl AuthBuilder {
                 error_body: self.error_body,
                 store,
                 throttle: self.throttle,
-                cookies: self.cookies,
+                cookies: self.cookies.map(Cookies::finish),
                 locations,
                 proxies: self.proxies,
                 family_ttl,
@@ -843,24 +843,6 @@ impl Auth {
         let verifier = &self.inner.verifier;
         end.saturating_add(verifier.leeway.max(verifier.skew))
             .saturating_add(STORE_MARGIN)
-    }
-
-    /// A renewed access token for `claims`' session (implicit refresh): same subject, scopes
-    /// and extra claims, never fresh, same family, never past its end.
-    pub(crate) fn renew_access(&self, claims: &Claims) -> Result<String, IssueError> {
-        let now = now();
-        let session = Session {
-            version: claims.version(),
-            family: claims.family(),
-            family_exp: claims.verified.fam_exp.unwrap_or(claims.exp()),
-        };
-        self.inner.issuer.token(
-            &Grant::renew(claims),
-            TokenKind::Access,
-            false,
-            now,
-            session,
-        )
     }
 
     /// Revokes this one token (logout of one device, a leaked token): refused from now on,

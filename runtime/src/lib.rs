@@ -574,8 +574,8 @@ pub use jwtguard_macros::scopes;
 /// ```
 pub use jwtguard_macros::token_endpoint;
 
-/// Ends the caller's session: a handler behind it runs with a valid access token whose
-/// session has just been revoked.
+/// Ends the caller's session: a handler behind it runs once the presented token's session
+/// has been revoked.
 ///
 /// ```
 /// use axum::{routing::post, Router};
@@ -600,15 +600,21 @@ pub use jwtguard_macros::token_endpoint;
 ///
 /// # What it does
 ///
-/// The handler needs a valid **access** token (`Authorization: Bearer`): without one it
-/// answers as [`#[protected]`](protected) does (401). Before the body runs, the token's
+/// A logout must work when the access token is gone (an idle page, a shared computer), so the
+/// handler takes, in this order: the **access token** from its usual locations, even
+/// **expired** if correctly signed (ending its session is all it can do there); a **refresh
+/// token** as `Authorization: Bearer`; or, in cookie mode, the **refresh cookie** (with the
+/// refresh token's CSRF value in the header). Without any of them it answers as
+/// [`#[protected]`](protected) does (401), and in cookie mode every answer, refusals
+/// included, clears the token cookies. A JSON body is not read: the handler may take one of
+/// its own. Before the body runs, the token's
 /// session is revoked: its refresh family, that is every access and refresh token issued
 /// since the login it came from ([`Auth::revoke_family`]); with `everywhere`, every token of
 /// its subject issued so far ([`Auth::revoke_all`], the subject's version moves on). Revoked
 /// tokens are then a 401 `invalid_token`, "The token has been revoked", on every instance
 /// sharing the store. A store that cannot record the revocation is a 503 and the body does
 /// not run. A handler that returns nothing answers 204; otherwise its answer is sent.
-/// `Claims` parameters are the access token's claims.
+/// `Claims` parameters are the presented token's claims.
 ///
 /// It also takes `crate = path`, for a renamed dependency (see
 /// [`#[protected]`](protected#a-renamed-dependency)).

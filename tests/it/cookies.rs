@@ -91,10 +91,23 @@ impl Jar {
     fn of(reply: &Reply) -> Self {
         assert_eq!(reply.status, 200, "{}", reply.text());
         let set = set_cookies(reply);
-        let get = |name: &str| value(&set[name]).to_owned();
+        // The name as sent: `__Host-` prefixed by default, AuthX's without the prefix.
+        let named = |name: &str| {
+            let prefixed = format!("__Host-{name}");
+            if set.contains_key(&prefixed) {
+                prefixed
+            } else {
+                name.to_owned()
+            }
+        };
+        let get = |name: &str| value(&set[&named(name)]).to_owned();
         let (access, refresh) = (get("access_token_cookie"), get("refresh_token_cookie"));
         Self {
-            cookie: format!("access_token_cookie={access}; refresh_token_cookie={refresh}"),
+            cookie: format!(
+                "{}={access}; {}={refresh}",
+                named("access_token_cookie"),
+                named("refresh_token_cookie")
+            ),
             csrf_access: get("csrf_access_token"),
             csrf_refresh: get("csrf_refresh_token"),
             access,
@@ -133,43 +146,56 @@ async fn login_sets_the_token_and_csrf_cookies_with_exact_attributes() {
     let refresh_life =
         claims_of(refresh)["exp"].as_i64().unwrap() - claims_of(refresh)["iat"].as_i64().unwrap();
     assert_eq!(
-        set["access_token_cookie"],
+        set["__Host-access_token_cookie"],
         format!(
-            "access_token_cookie={access}; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=900"
+            "__Host-access_token_cookie={access}; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age=900"
         )
     );
     assert_eq!(
-        set["refresh_token_cookie"],
+        set["__Host-refresh_token_cookie"],
         format!(
-            "refresh_token_cookie={refresh}; HttpOnly; SameSite=Lax; Secure; Path=/refresh; Max-Age={refresh_life}"
+            "__Host-refresh_token_cookie={refresh}; HttpOnly; SameSite=Lax; Secure; Path=/; Max-Age={refresh_life}"
         )
     );
     let csrf = claims_of(access)["csrf"].as_str().unwrap().to_owned();
     assert_eq!(
-        set["csrf_access_token"],
-        format!("csrf_access_token={csrf}; SameSite=Lax; Secure; Path=/; Max-Age=900")
+        set["__Host-csrf_access_token"],
+        format!("__Host-csrf_access_token={csrf}; SameSite=Lax; Secure; Path=/; Max-Age=900")
     );
     let csrf = claims_of(refresh)["csrf"].as_str().unwrap().to_owned();
     assert_eq!(
-        set["csrf_refresh_token"],
-        format!("csrf_refresh_token={csrf}; SameSite=Lax; Secure; Path=/; Max-Age={refresh_life}")
+        set["__Host-csrf_refresh_token"],
+        format!(
+            "__Host-csrf_refresh_token={csrf}; SameSite=Lax; Secure; Path=/; Max-Age={refresh_life}"
+        )
     );
 
-    let prefixed = serve(app(cookie_auth(Cookies::default().host_prefix()))).await;
-    let reply = Call::post("/login").json(&json!({})).send(prefixed).await;
-    let names: Vec<String> = {
+    let names = |cookies: Cookies| async move {
+        let addr = serve(app(cookie_auth(cookies))).await;
+        let reply = Call::post("/login").json(&json!({})).send(addr).await;
         let mut names: Vec<String> = set_cookies(&reply).into_keys().collect();
         names.sort();
         names
     };
     assert_eq!(
-        names,
+        names(Cookies::default().without_host_prefix()).await,
+        [
+            "access_token_cookie",
+            "csrf_access_token",
+            "csrf_refresh_token",
+            "refresh_token_cookie"
+        ],
+        "AuthX's names, opted out"
+    );
+    assert_eq!(
+        names(Cookies::default().refresh_path("/auth/refresh")).await,
         [
             "__Host-access_token_cookie",
             "__Host-csrf_access_token",
             "__Host-csrf_refresh_token",
             "__Secure-refresh_token_cookie"
-        ]
+        ],
+        "a refresh cookie off `/` cannot be `__Host-`"
     );
 }
 
@@ -305,7 +331,8 @@ async fn the_query_parameter_is_opt_in() {
 
 #[tokio::test]
 async fn the_refresh_cookie_renews_with_its_csrf_value_and_logout_clears_everything() {
-    let addr = serve(app(cookie_auth(Cookies::default()))).await;
+    // AuthX's names (no `__Host-`), as a client written for AuthX reads them.
+    let addr = serve(app(cookie_auth(Cookies::default().without_host_prefix()))).await;
     let jar = login(addr).await;
     let refresh_cookie = format!("refresh_token_cookie={}", jar.refresh);
     let reply = Call::post("/refresh")
@@ -347,7 +374,7 @@ async fn the_refresh_cookie_renews_with_its_csrf_value_and_logout_clears_everyth
     let set = set_cookies(&reply);
     for (name, path) in [
         ("access_token_cookie", "/"),
-        ("refresh_token_cookie", "/refresh"),
+        ("refresh_token_cookie", "/"),
         ("csrf_access_token", "/"),
         ("csrf_refresh_token", "/"),
     ] {
@@ -362,8 +389,11 @@ async fn the_refresh_cookie_renews_with_its_csrf_value_and_logout_clears_everyth
 
 #[tokio::test]
 async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_token() {
-    let inside =
-        cookie_auth(Cookies::default().implicit_refresh(Duration::from_secs(3600), ["/logout"]));
+    let inside = cookie_auth(
+        Cookies::default()
+            .without_host_prefix()
+            .implicit_refresh(Duration::from_secs(3600), ["/logout"]),
+    );
     let addr = serve(app(inside)).await;
     let jar = login(addr).await;
     let reply = jar.call("GET", "/me").send(addr).await;
@@ -384,10 +414,21 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
         new["csrf"].as_str().unwrap(),
         "a CSRF cookie for the renewed token"
     );
-    assert!(
-        !set.contains_key("refresh_token_cookie"),
-        "the access cookie only"
+    // A refresh with the refresh cookie: both cookies renewed, the refresh token rotated.
+    let next_refresh = value(&set["refresh_token_cookie"]).to_owned();
+    assert_eq!(claims_of(&next_refresh)["fam"], old["fam"]);
+    assert_ne!(
+        claims_of(&next_refresh)["jti"],
+        claims_of(&jar.refresh)["jti"]
     );
+    assert_eq!(reply.header("cache-control"), "private, no-store");
+    assert_eq!(reply.header("vary"), "Cookie");
+    // A stolen access cookie alone renews nothing: without the refresh token there is no
+    // renewal, and the token dies at its own expiry.
+    let stolen = Call::get("/me").header("cookie", format!("access_token_cookie={renewed}"));
+    let reply = stolen.send(addr).await;
+    assert_eq!(reply.status, 200);
+    assert!(set_cookies(&reply).is_empty(), "{:?}", set_cookies(&reply));
 
     // Excluded route: the logout itself renews nothing, and the revoked token is not renewed
     // afterwards either.

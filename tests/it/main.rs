@@ -7,6 +7,7 @@ mod current_user;
 mod header_fuzz;
 #[deny(warnings, clippy::pedantic)]
 mod hygiene;
+mod logins_and_logouts;
 mod macros;
 mod oauth2_client;
 mod operator_log;
@@ -15,6 +16,7 @@ mod param_attributes;
 mod readme;
 mod require;
 mod review;
+mod session_terms;
 mod stacking;
 mod verify_http;
 

@@ -56,10 +56,11 @@ impl<S> FromRequestParts<S> for Signer
 where
     S: HasAuth + Send + Sync,
 {
-    type Rejection = core::convert::Infallible;
+    type Rejection = AuthError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
+        refuse_another_site(parts, &auth, "A login from another site is refused")?;
         let client = LoginClient {
             address: client_address(parts, auth.inner.proxies.as_ref()),
             device: auth
@@ -70,6 +71,17 @@ where
                 .map(str::to_owned),
         };
         Ok(Self(auth, client))
+    }
+}
+
+/// In cookie mode, a login or refresh a page of another site made the browser send is refused
+/// before any cookie is set (login CSRF: the victim would work in the attacker's account).
+fn refuse_another_site(parts: &Parts, auth: &Auth, why: &'static str) -> Result<(), AuthError> {
+    match &auth.inner.cookies {
+        Some(cookies) if cookies.sent_by_another_site(parts) => {
+            Err(AuthError::new(crate::http::error::AuthErrorKind::Csrf(why)).with_auth(auth))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -159,6 +171,7 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
         let (parts, body) = request.into_parts();
+        refuse_another_site(&parts, &auth, "A refresh from another site is refused")?;
         let sent = refresh_token(&parts, body)
             .await
             .map_err(|e| e.with_auth(&auth))?;
@@ -224,7 +237,8 @@ pub async fn refresh<G: IntoGrant>(
 
 /// What a refresh may issue for `token`: the grant, for the token's own subject only (a grant
 /// for another subject would let any refresh token mint tokens for anyone the handler names),
-/// with no scope the refresh token does not hold nor the ceiling allows.
+/// with no scope the refresh token does not hold nor the ceiling allows, and the session's
+/// audience and lifetimes wherever the handler did not set its own (see `Grant::renew`).
 fn renewal(
     token: &Verified,
     mut grant: Grant,
@@ -239,6 +253,7 @@ fn renewal(
         .collect();
     grant.restrict(&held);
     grant.clamp_to(ceiling);
+    grant.keep_terms(token);
     Ok(grant)
 }
 

@@ -9,13 +9,18 @@ use http::request::Parts;
 use super::guard::HasAuth;
 use crate::auth::Auth;
 use crate::http::error::AuthError;
-use crate::http::extract::{missing, verified};
+use crate::http::extract::missing;
+use crate::http::locate::{Found, check_csrf, locate};
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::TokenError;
 use crate::token::kind::TokenKind;
 
-/// The extractor `#[logout]` inserts as the handler's first parameter: the caller's verified
-/// access token.
+/// The extractor `#[logout]` inserts as the handler's first parameter: a token of the
+/// session to end. A logout must work when the access token has run out (an idle page, a
+/// shared computer), so it takes, in this order: the access token (from its usual locations,
+/// **even expired** if correctly signed: ending a session is all it can do), a refresh token
+/// sent as `Authorization: Bearer`, or the refresh cookie. In cookie mode the answer clears
+/// the cookies, refused or not.
 pub struct LogoutGuard {
     auth: Auth,
     token: Verified,
@@ -31,19 +36,75 @@ impl<S> FromRequestParts<S> for LogoutGuard
 where
     S: HasAuth + Send + Sync,
 {
-    type Rejection = AuthError;
+    type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
-        // A logout from a cookie is an unsafe request: the CSRF check applies (in `verified`).
-        let token = verified(parts, &auth, TokenKind::Access, None, false)?
-            .ok_or_else(|| missing(&auth))?;
-        Ok(Self { auth, token })
+        match session_token(parts, &auth) {
+            Ok(token) => Ok(Self { auth, token }),
+            Err(refusal) => {
+                let mut response = refusal.with_auth(&auth).into_response();
+                if let Some(cookies) = &auth.inner.cookies {
+                    cookies.clear(response.headers_mut());
+                }
+                Err(response)
+            }
+        }
+    }
+}
+
+/// A token of the session to end (see [`LogoutGuard`]). A token from a cookie passes the CSRF
+/// check of its own claim: a logout is an unsafe request.
+fn session_token(parts: &Parts, auth: &Auth) -> Result<Verified, AuthError> {
+    if let Some(found) = locate(parts, auth, TokenKind::Access)? {
+        match ended_or_live(auth, found.token, TokenKind::Access) {
+            Ok(token) => return checked(parts, auth, found, token),
+            // A refresh token as `Authorization: Bearer`: a client whose access token is gone.
+            Err(TokenError::WrongType) if !found.from_cookie => {
+                let token = ended_or_live(auth, found.token, TokenKind::Refresh)?;
+                return checked(parts, auth, found, token);
+            }
+            Err(refused) if !found.from_cookie => return Err(refused.into()),
+            // A spoiled access cookie: the refresh cookie may still name the session.
+            Err(_) => {}
+        }
+    }
+    let refresh = locate(parts, auth, TokenKind::Refresh)?.filter(|found| found.from_cookie);
+    let Some(found) = refresh else {
+        return Err(missing(auth));
+    };
+    let token = ended_or_live(auth, found.token, TokenKind::Refresh)?;
+    checked(parts, auth, found, token)
+}
+
+fn checked(
+    parts: &Parts,
+    auth: &Auth,
+    found: Found<'_>,
+    token: Verified,
+) -> Result<Verified, AuthError> {
+    check_csrf(parts, auth, found, token.csrf())?;
+    Ok(token)
+}
+
+/// `token` verified in full, or, when its only fault is that it expired, verified in full as
+/// of the last second it was valid (signature, type, issuer, audience and revocation still
+/// checked): an expired token can end its session, nothing else.
+fn ended_or_live(auth: &Auth, token: &str, kind: TokenKind) -> Result<Verified, TokenError> {
+    match auth.verified(token, kind, None) {
+        Err(TokenError::Expired) => {
+            let exp = crate::http::cookies::unverified_exp(token).ok_or(TokenError::Malformed)?;
+            auth.inner
+                .verifier
+                .verify(token, kind, None, exp.saturating_sub(1))
+        }
+        other => other,
     }
 }
 
 impl LogoutGuard {
-    /// The access token's claims, for the handler's `Claims` parameters.
+    /// The presented token's claims (the access token's, or the refresh token's when that
+    /// is what came), for the handler's `Claims` parameters.
     pub fn claims(&self) -> Claims {
         Claims::standard(self.token.clone())
     }

@@ -30,14 +30,23 @@ pub enum TokenLocation {
 }
 
 /// Cookie mode's settings ([`AuthBuilder::cookies`](crate::AuthBuilder::cookies)). The
-/// defaults are AuthX's names and the safe attributes:
+/// defaults are AuthX's names, prefixed with `__Host-`, and the safe attributes:
 ///
 /// | cookie | default name | attributes |
 /// |---|---|---|
-/// | access token | `access_token_cookie` | `HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=<access lifetime>` |
-/// | refresh token | `refresh_token_cookie` | `HttpOnly; Secure; SameSite=Lax; Path=/refresh; Max-Age=<refresh lifetime>` |
-/// | CSRF of the access token | `csrf_access_token` | readable; `Secure; SameSite=Lax; Path=/; Max-Age=<access lifetime>` |
-/// | CSRF of the refresh token | `csrf_refresh_token` | readable; `Secure; SameSite=Lax; Path=/; Max-Age=<refresh lifetime>` |
+/// | access token | `__Host-access_token_cookie` | `HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=<access lifetime>` |
+/// | refresh token | `__Host-refresh_token_cookie` | `HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=<refresh lifetime>` |
+/// | CSRF of the access token | `__Host-csrf_access_token` | readable; `Secure; SameSite=Lax; Path=/; Max-Age=<access lifetime>` |
+/// | CSRF of the refresh token | `__Host-csrf_refresh_token` | readable; `Secure; SameSite=Lax; Path=/; Max-Age=<refresh lifetime>` |
+/// | device (login throttling) | `__Host-jwtguard_device` | `HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=<90 days>` |
+///
+/// `__Host-` makes a browser refuse the cookie unless it is `Secure`, for `Path=/` and without
+/// `Domain`: a sibling subdomain cannot plant or shadow it (cookie tossing). It is dropped
+/// with [`insecure_for_local_development`](Self::insecure_for_local_development) (browsers
+/// refuse `__Host-` without `Secure`), [`without_host_prefix`](Self::without_host_prefix), or
+/// a [`refresh_path`](Self::refresh_path) other than `/` (that cookie is then `__Secure-`).
+/// The refresh cookie is sent to every path by default: logout and implicit refresh need it.
+/// A request carrying a token cookie's name twice is refused (400).
 ///
 /// # The CSRF model, and its limits
 ///
@@ -74,12 +83,17 @@ pub struct Cookies {
     pub(crate) csrf_refresh: String,
     pub(crate) device: String,
     pub(crate) secure: bool,
+    /// Whether the names get `__Host-` (or `__Secure-`) when `Secure`.
+    pub(crate) prefixed: bool,
     pub(crate) same_site: SameSite,
     pub(crate) refresh_path: String,
     pub(crate) csrf_header: http::HeaderName,
     pub(crate) csrf_methods: Vec<Method>,
     pub(crate) implicit_refresh: Option<Duration>,
     pub(crate) implicit_excluded: Vec<String>,
+    /// Origins besides the application's own that may log in and refresh (a front end on
+    /// another origin).
+    pub(crate) allowed_origins: Vec<String>,
 }
 
 impl Default for Cookies {
@@ -91,12 +105,14 @@ impl Default for Cookies {
             csrf_refresh: "csrf_refresh_token".into(),
             device: "jwtguard_device".into(),
             secure: true,
+            prefixed: true,
             same_site: SameSite::Lax,
-            refresh_path: "/refresh".into(),
+            refresh_path: "/".into(),
             csrf_header: http::HeaderName::from_static("x-csrf-token"),
             csrf_methods: vec![Method::POST, Method::PUT, Method::PATCH, Method::DELETE],
             implicit_refresh: None,
             implicit_excluded: Vec::new(),
+            allowed_origins: Vec::new(),
         }
     }
 }
@@ -117,19 +133,34 @@ impl Cookies {
         self
     }
 
-    /// Prefixes the names with `__Host-` (access and CSRF cookies: `Secure`, `Path=/`, no
-    /// `Domain`, so no subdomain can set or shadow them) and `__Secure-` (the refresh cookie,
-    /// whose path is limited to the refresh route).
-    pub fn host_prefix(mut self) -> Self {
+    /// Keeps the names as given, without the `__Host-` prefix (for a client that reads the
+    /// cookies by their AuthX names). A sibling subdomain can then plant cookies of the same
+    /// names.
+    pub fn without_host_prefix(mut self) -> Self {
+        self.prefixed = false;
+        self
+    }
+
+    /// The names as they are sent: with `__Host-` when `Secure` and prefixed (`__Secure-`
+    /// for a refresh cookie whose path is not `/`). Applied once, when the `Auth` is built.
+    pub(crate) fn finish(mut self) -> Self {
+        if !(self.secure && self.prefixed) {
+            return self;
+        }
+        let refresh_prefix = if self.refresh_path == "/" {
+            "__Host-"
+        } else {
+            "__Secure-"
+        };
         for name in [
             &mut self.access,
             &mut self.csrf_access,
             &mut self.csrf_refresh,
+            &mut self.device,
         ] {
             *name = format!("__Host-{name}");
         }
-        self.refresh = format!("__Secure-{}", self.refresh);
-        self.secure = true;
+        self.refresh = format!("{refresh_prefix}{}", self.refresh);
         self
     }
 
@@ -146,8 +177,9 @@ impl Cookies {
         self
     }
 
-    /// The path of the refresh route: the refresh cookie is sent there only (default
-    /// `/refresh`).
+    /// The path the refresh cookie is sent to (default `/`: logout and implicit refresh need
+    /// it on other routes). A narrower one (the refresh route) keeps it off other routes, at
+    /// the price of a logout that cannot end the session once the access cookie is gone.
     pub fn refresh_path(mut self, path: impl Into<String>) -> Self {
         self.refresh_path = path.into();
         self
@@ -182,13 +214,59 @@ impl Cookies {
         self
     }
 
-    /// The token cookie of `kind` in the request, if any.
-    pub(crate) fn token<'p>(&self, parts: &'p Parts, kind: TokenKind) -> Option<&'p str> {
+    /// Origins besides the application's own (`https://app.example.com`, exactly as browsers
+    /// send `Origin`) whose pages may call `#[login]` and `#[refresh]`.
+    pub fn allowed_origins(mut self, origins: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.allowed_origins = origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Whether a browser sent this request for a page of another site: `Sec-Fetch-Site:
+    /// cross-site`, or an `Origin` that is neither the application's own (the `Host` it was
+    /// sent to) nor an allowed one. A request without either (curl, a server) is not.
+    pub(crate) fn sent_by_another_site(&self, parts: &Parts) -> bool {
+        let headers = &parts.headers;
+        if headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| site.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+        {
+            return true;
+        }
+        let Some(origin) = headers.get(http::header::ORIGIN) else {
+            return false;
+        };
+        let Ok(origin) = origin.to_str() else {
+            return true;
+        };
+        if self.allowed_origins.iter().any(|allowed| allowed == origin) {
+            return false;
+        }
+        let host = headers
+            .get(http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .or_else(|| parts.uri.authority().map(http::uri::Authority::as_str));
+        let authority = origin.split_once("://").map(|(_, authority)| authority);
+        host.is_none() || authority != host
+    }
+
+    /// The token cookie of `kind` in the request, if any; `Err` when its name comes twice
+    /// (a cookie planted beside the real one: which one the server reads must not be up to
+    /// the order the browser sends them in).
+    pub(crate) fn token<'p>(
+        &self,
+        parts: &'p Parts,
+        kind: TokenKind,
+    ) -> Result<Option<&'p str>, Duplicated> {
         let name = match kind {
             TokenKind::Access => &self.access,
             TokenKind::Refresh => &self.refresh,
         };
-        find(&parts.headers, name)
+        let mut values = all(&parts.headers, name);
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(Duplicated);
+        }
+        Ok(first.filter(|value| !value.is_empty()))
     }
 
     fn cookie<'c>(&self, name: &'c str, value: String, path: &'c str, max_age: i64) -> Cookie<'c> {
@@ -220,9 +298,11 @@ impl Cookies {
         append(headers, &self.cookie(csrf_name, csrf, "/", exp - now));
     }
 
-    /// The device cookie's id, if the request carries one.
+    /// The device cookie's id, if the request carries exactly one.
     pub(crate) fn device<'p>(&self, parts: &'p Parts) -> Option<&'p str> {
-        find(&parts.headers, &self.device)
+        let mut values = all(&parts.headers, &self.device);
+        let first = values.next();
+        values.next().is_none().then_some(first).flatten()
     }
 
     /// The `Set-Cookie` of the device cookie: an opaque random id that lets login throttling
@@ -254,17 +334,26 @@ fn append(headers: &mut HeaderMap, cookie: &Cookie<'_>) {
     }
 }
 
-/// The value of the cookie `name` in the request's `Cookie` headers.
-pub(crate) fn find<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+/// A token cookie's name came twice in one request.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Duplicated;
+
+/// Every value of the cookie `name` in the request's `Cookie` headers.
+fn all<'h>(headers: &'h HeaderMap, name: &str) -> impl Iterator<Item = &'h str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(Cookie::split_parse)
         .filter_map(Result::ok)
-        .find(|cookie| cookie.name() == name)
-        .and_then(|cookie| cookie.value_raw())
-        .filter(|value| !value.is_empty())
+        .filter(move |cookie| cookie.name() == name)
+        .filter_map(|cookie| cookie.value_raw())
+}
+
+/// A token's `exp`, unverified: only to pick the instant a token that failed as expired is
+/// verified again at (see `__private/logout.rs`).
+pub(crate) fn unverified_exp(token: &str) -> Option<i64> {
+    exp_and_csrf(token).map(|(exp, _)| exp)
 }
 
 /// The `exp` and `csrf` claims of a token this application just signed (no verification

@@ -1,17 +1,18 @@
 //! Implicit refresh (AuthX's), as an axum middleware: an answer to a request whose access
-//! cookie is about to expire carries a renewed one.
+//! cookie is about to expire carries the session's next pair, rotated with the refresh cookie.
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum_core::response::Response;
 
-use super::cookies::find;
 use super::locate::locate;
 use crate::auth::Auth;
+use crate::token::claims::Claims;
+use crate::token::grant::Grant;
 use crate::token::kind::TokenKind;
 use crate::token::verify::now;
 
-/// Renews the access cookie of a request when it expires within the window set with
+/// Renews the session of a request whose access cookie expires within the window set with
 /// [`Cookies::implicit_refresh`](crate::Cookies::implicit_refresh):
 ///
 /// ```
@@ -30,14 +31,20 @@ use crate::token::verify::now;
 /// # Ok::<(), jwtguard::ConfigError>(())
 /// ```
 ///
-/// The renewed token is what `#[refresh]` would issue for the access token's session, as an
-/// access token only: same subject, scopes and extra claims, **never fresh**, in the same
-/// refresh family and never past its end. It is decided after the handler ran, with the
-/// token verified again: a token revoked meanwhile (the request was a logout) or already
-/// expired is never renewed, nor is one outside the window, on an excluded route, signed by a
-/// foreign key, or on a request a `Bearer` header authenticated; and an answer that sets or
-/// clears the access cookie itself (a login, a refresh, a logout) is left as it is. The
-/// request itself is not changed: the handler saw the old token.
+/// The renewal is a refresh, with the **refresh cookie**: the refresh token of the access
+/// token's own session is rotated exactly as `#[refresh]` rotates it (so reuse detection
+/// sees it), and the answer carries both new cookies. An access token alone never renews
+/// anything: a stolen access cookie dies at its expiry, whatever window is configured. The new
+/// pair is never fresh, keeps the session's scopes and terms, and never outlives the session.
+///
+/// It is decided after the handler ran, with both tokens verified: nothing is renewed for a
+/// token revoked meanwhile (the request was a logout) or already expired, outside the window,
+/// on an excluded route, for a foreign key's token, for a refresh cookie of another session,
+/// or on a request a `Bearer` header authenticated; and an answer that sets or clears the
+/// access cookie itself (a login, a refresh, a logout) is left as it is. An answer that gets
+/// cookies is marked `Cache-Control: private, no-store` and `Vary: Cookie`: no shared cache
+/// may hand one user's tokens to another. The request itself is not changed: the handler saw
+/// the old token.
 pub async fn implicit_refresh(State(auth): State<Auth>, request: Request, next: Next) -> Response {
     let Some((cookies, window)) = auth
         .inner
@@ -55,15 +62,16 @@ pub async fn implicit_refresh(State(auth): State<Auth>, request: Request, next: 
     // Only a request the access cookie authenticated: when a location before the cookie holds
     // a token (a Bearer header), that token decided, and the cookie is not renewed.
     let (parts, body) = request.into_parts();
-    let decided_by_cookie = matches!(
-        locate(&parts, &auth, TokenKind::Access),
-        Ok(Some(found)) if found.from_cookie
-    );
-    let token = (!excluded && decided_by_cookie)
-        .then(|| find(&parts.headers, &cookies.access).map(str::to_owned))
-        .flatten();
+    let tokens = match locate(&parts, &auth, TokenKind::Access) {
+        Ok(Some(found)) if found.from_cookie && !excluded => cookies
+            .token(&parts, TokenKind::Refresh)
+            .ok()
+            .flatten()
+            .map(|refresh| (found.token.to_owned(), refresh.to_owned())),
+        _ => None,
+    };
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    let Some(token) = token else {
+    let Some((access, refresh)) = tokens else {
         return response;
     };
     // An answer that sets or clears the access cookie itself (a login, a refresh, a logout)
@@ -77,20 +85,43 @@ pub async fn implicit_refresh(State(auth): State<Auth>, request: Request, next: 
     if sets_access {
         return response;
     }
-    // Only this application's own tokens are renewed (as only they are refreshed).
-    let Ok(claims) = auth.verify(&token) else {
-        return response;
-    };
-    if !claims.verified.own_key {
-        return response;
-    }
-    let now = now();
-    let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
-    if claims.exp().saturating_sub(now) > window {
-        return response;
-    }
-    if let Ok(renewed) = auth.renew_access(&claims) {
-        cookies.set(response.headers_mut(), TokenKind::Access, &renewed, now);
+    if let Some(pair) = renewal(&auth, &access, &refresh, window).await {
+        let now = now();
+        let headers = response.headers_mut();
+        cookies.set(headers, TokenKind::Access, &pair.access_token, now);
+        cookies.set(headers, TokenKind::Refresh, &pair.refresh_token, now);
+        private(headers);
     }
     response
+}
+
+/// The next pair of the access token's session, when it is due: the access token this
+/// application's, live, within the window; the refresh token this application's and of the
+/// same session, rotated as `#[refresh]` rotates it.
+async fn renewal(
+    auth: &Auth,
+    access: &str,
+    refresh: &str,
+    window: std::time::Duration,
+) -> Option<crate::token::issue::TokenResponse> {
+    let claims = auth.verify(access).ok()?;
+    let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
+    if !claims.verified.own_key || claims.exp().saturating_sub(now()) > window {
+        return None;
+    }
+    let refresh = auth.renewable(refresh).ok()?;
+    if refresh.fam().is_empty() || refresh.fam() != claims.family() {
+        return None;
+    }
+    let grant = Grant::renew(&Claims::standard(refresh.clone()));
+    auth.rotate_pair(&refresh, &grant).await.ok()
+}
+
+/// An answer carrying a user's tokens is for that user's browser only.
+pub(crate) fn private(headers: &mut http::HeaderMap) {
+    headers.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("private, no-store"),
+    );
+    headers.append(http::header::VARY, http::HeaderValue::from_static("Cookie"));
 }

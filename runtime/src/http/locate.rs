@@ -27,11 +27,14 @@ pub(crate) fn locate<'p>(
     for location in &auth.inner.locations {
         let token = match location {
             TokenLocation::Header => bearer(&parts.headers)?,
-            TokenLocation::Cookie => auth
-                .inner
-                .cookies
-                .as_ref()
-                .and_then(|cookies| cookies.token(parts, kind)),
+            TokenLocation::Cookie => match auth.inner.cookies.as_ref() {
+                Some(cookies) => cookies.token(parts, kind).map_err(|_| {
+                    AuthError::new(AuthErrorKind::InvalidRequest(
+                        "A token cookie was sent twice",
+                    ))
+                })?,
+                None => None,
+            },
             TokenLocation::Query(name) if kind == TokenKind::Access => query(parts, name),
             TokenLocation::Query(_) => None,
         };

@@ -56,6 +56,7 @@ pub(crate) fn pair_answer_to(auth: &Auth, pair: TokenResponse, cookies_only: boo
     };
     if let Some(cookies) = cookies {
         response.headers_mut().extend(cookies);
+        super::implicit::private(response.headers_mut());
     }
     response
 }

@@ -26,6 +26,8 @@ pub(crate) struct Verified {
     csrf: Span,
     pub(crate) ver: u64,
     pub(crate) fam_exp: Option<i64>,
+    /// `att`: the session's access-token lifetime in seconds, carried by a refresh token.
+    pub(crate) att: Option<u32>,
     pub(crate) iat: i64,
     pub(crate) exp: i64,
     pub(crate) nbf: Option<i64>,
@@ -106,6 +108,7 @@ impl Verified {
             csrf,
             ver: parsed.ver,
             fam_exp: parsed.fam_exp,
+            att: parsed.att,
             iat: parsed.iat,
             exp: parsed.exp,
             nbf: parsed.nbf,

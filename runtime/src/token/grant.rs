@@ -4,17 +4,18 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::claims::Claims;
+use super::claims::{Claims, Verified};
 use super::errors::IssueError;
+use super::kind::TokenKind;
 use super::scope::{Scope, covers};
 
 /// Claim names a grant's extra data may not set: they are the token's own.
 pub(crate) const RESERVED_CLAIMS: &[&str] = &[
     "sub", "iat", "nbf", "exp", "jti", "type", "fresh", "scopes", "iss", "aud", "ver", "csrf",
-    "fam", "fam_exp",
+    "fam", "fam_exp", "att",
 ];
 /// Header names a grant may not set: they decide how the token is verified.
 pub(crate) const RESERVED_HEADERS: &[&str] = &[
@@ -53,7 +54,16 @@ pub struct Grant {
     pub(crate) headers: Result<Map<String, Value>, IssueError>,
     pub(crate) access_ttl: Option<Duration>,
     pub(crate) refresh_ttl: Option<Duration>,
-    pub(crate) audience: Option<String>,
+    pub(crate) audience: Option<Audience>,
+}
+
+/// A grant's `aud`: one audience, or the several a renewed token carried (AuthX may write a
+/// list); written as it was read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum Audience {
+    One(String),
+    Many(Vec<String>),
 }
 
 impl Grant {
@@ -73,21 +83,93 @@ impl Grant {
         }
     }
 
-    /// A grant that renews what a refresh token carries: its subject, its scopes and its extra
-    /// claims. The `#[refresh]` macro makes the new access token non-fresh.
+    /// A grant that renews what a token carries: its subject, its scopes and its extra claims,
+    /// and the terms its session was started with at login. The `#[refresh]` macro makes the
+    /// new access token non-fresh.
+    ///
+    /// # The session's terms
+    ///
+    /// A refresh never widens a session. The renewed tokens keep:
+    ///
+    /// - the **audience**: the token's `aud` (what the login's [`audience`](Self::audience)
+    ///   chose, or the configured one it was issued with), never switched to the default;
+    /// - the **access-token lifetime** chosen at login ([`access_ttl`](Self::access_ttl), or
+    ///   the default of that time): a refresh token carries it in its `att` claim (seconds);
+    ///   renewing from an access token keeps that token's own `exp - iat`;
+    /// - the **refresh-token lifetime** chosen at login ([`refresh_ttl`](Self::refresh_ttl),
+    ///   or the default): a refresh token's own `exp - iat`;
+    /// - the **session's end** (`fam_exp`): no token of the session outlives it, whatever the
+    ///   lifetimes say.
+    ///
+    /// `#[refresh]`, the token endpoint's refresh grant, [`Auth::refresh_token_pair`] and
+    /// implicit refresh all renew this way; a `#[refresh]` handler that builds its grant
+    /// with [`Grant::to`] instead still gets the refresh token's terms for whatever it leaves
+    /// unset. Changing a term on refresh takes an explicit call, which wins:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use jwtguard::{refresh, Claims, Grant};
+    ///
+    /// #[refresh]
+    /// async fn renew(claims: Claims) -> Grant {
+    ///     // The login's audience and refresh lifetime, but 5-minute access tokens from now on.
+    ///     Grant::renew(&claims).access_ttl(Duration::from_secs(300))
+    /// }
+    /// ```
+    ///
+    /// [`Auth::refresh_token_pair`]: crate::Auth::refresh_token_pair
     pub fn renew<E>(claims: &Claims<E>) -> Self {
         let mut grant = Self::to(claims.sub());
         grant.scopes = claims.scopes().into_iter().map(Cow::Owned).collect();
-        let extra = serde_json::from_str::<Map<String, Value>>(claims.verified.payload())
-            .map(|mut map| {
-                map.retain(|name, _| !RESERVED_CLAIMS.contains(&name.as_str()));
-                map
-            })
+        let mut extra = serde_json::from_str::<Map<String, Value>>(claims.verified.payload())
             .unwrap_or_default();
+        grant.audience = extra
+            .get("aud")
+            .and_then(|aud| Audience::deserialize(aud).ok());
+        extra.retain(|name, _| !RESERVED_CLAIMS.contains(&name.as_str()));
         if !extra.is_empty() {
             grant.extra = Ok(Some(extra));
         }
+        grant.keep_lifetimes(&claims.verified);
         grant
+    }
+
+    /// Gives whatever of the session's terms the grant leaves unset (audience, access and
+    /// refresh lifetimes) the values `token` carries, as [`renew`](Self::renew) does: what a
+    /// refresh handler did not change explicitly stays the login's.
+    pub(crate) fn keep_terms(&mut self, token: &Verified) {
+        #[derive(Deserialize)]
+        struct Aud {
+            #[serde(default)]
+            aud: Option<Audience>,
+        }
+        if self.audience.is_none() {
+            self.audience = serde_json::from_str::<Aud>(token.payload())
+                .ok()
+                .and_then(|read| read.aud);
+        }
+        self.keep_lifetimes(token);
+    }
+
+    /// The lifetimes `token` says its session was given, where the grant sets none: a refresh
+    /// token's own (`exp - iat`) and the access tokens' (`att`); an access token's own. A
+    /// lifetime cut by the session's end still ends there next time: `now >= iat`.
+    fn keep_lifetimes(&mut self, token: &Verified) {
+        let own = u64::try_from(token.exp.saturating_sub(token.iat))
+            .ok()
+            .filter(|secs| *secs > 0)
+            .map(Duration::from_secs);
+        match token.kind {
+            TokenKind::Access => {
+                self.access_ttl = self.access_ttl.or(own);
+            }
+            TokenKind::Refresh => {
+                self.access_ttl = self
+                    .access_ttl
+                    .or(token.att.map(|secs| Duration::from_secs(u64::from(secs))));
+                self.refresh_ttl = self.refresh_ttl.or(own);
+            }
+        }
     }
 
     /// The scopes of the access token (and of the refresh token, unless
@@ -153,21 +235,24 @@ impl Grant {
         self
     }
 
-    /// How long the access token lives, instead of the configured default.
+    /// How long the access token lives, instead of the configured default (on a refresh,
+    /// instead of the session's: see [`renew`](Self::renew)).
     pub fn access_ttl(mut self, ttl: Duration) -> Self {
         self.access_ttl = Some(ttl);
         self
     }
 
-    /// How long the refresh token lives, instead of the configured default.
+    /// How long the refresh token lives, instead of the configured default (on a refresh,
+    /// instead of the session's). Never past the session's end.
     pub fn refresh_ttl(mut self, ttl: Duration) -> Self {
         self.refresh_ttl = Some(ttl);
         self
     }
 
-    /// The `aud` of both tokens, instead of the configured audience.
+    /// The `aud` of both tokens, instead of the configured audience (on a refresh, instead
+    /// of the session's).
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
-        self.audience = Some(audience.into());
+        self.audience = Some(Audience::One(audience.into()));
         self
     }
 

@@ -13,10 +13,10 @@ use serde_json::{Map, Value};
 
 use super::claims::MAX_PAYLOAD;
 use super::errors::IssueError;
-use super::grant::{Grant, RESERVED_CLAIMS, RESERVED_HEADERS};
+use super::grant::{Audience, Grant, RESERVED_CLAIMS, RESERVED_HEADERS};
 use super::key::{MAX_TAG, SignKey, Signing};
 use super::kind::TokenKind;
-use super::parse::MAX_NUMERIC_DATE;
+use super::parse::{MAX_LIFETIME, MAX_NUMERIC_DATE};
 use super::verify::MAX_TOKEN_LEN;
 
 /// The token-pair answer of a login or refresh endpoint (RFC 6749 §5.1 and AuthX's
@@ -83,14 +83,26 @@ struct Payload<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     iss: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    aud: Option<&'a str>,
+    aud: Option<Aud<'a>>,
     ver: u64,
     fam: &'a str,
     fam_exp: i64,
+    /// A refresh token's only: the session's access-token lifetime, in seconds, which every
+    /// refresh keeps (see `Grant::renew`). The refresh token's own is its `exp - iat`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    att: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     csrf: Option<&'a str>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     extra: Option<&'a Map<String, Value>>,
+}
+
+/// `aud` as written: one audience, or a renewed token's several.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Aud<'a> {
+    One(&'a str),
+    Many(&'a [String]),
 }
 
 /// What a typical payload needs, with room to spare.
@@ -106,8 +118,7 @@ thread_local! {
 /// Seconds of a configured duration, at most a century: lifetimes, windows and margins stay
 /// far from overflowing anywhere they are added (in Rust, in Redis's Lua).
 pub(crate) fn secs(d: Duration) -> i64 {
-    const CENTURY: u64 = 100 * 365 * 24 * 3600;
-    i64::try_from(d.as_secs().min(CENTURY)).unwrap_or(i64::MAX)
+    i64::try_from(d.as_secs().min(u64::from(MAX_LIFETIME))).unwrap_or(i64::MAX)
 }
 
 /// A random id of 128 bits, base64url (22 characters), kept on the stack: a token id, a
@@ -253,12 +264,22 @@ impl Issuer {
         if grant.sub.is_empty() {
             return Err(IssueError::EmptySubject);
         }
-        let (ttl, scopes) = match kind {
-            TokenKind::Access => (grant.access_ttl.unwrap_or(self.access_ttl), &grant.scopes),
-            TokenKind::Refresh => (
-                grant.refresh_ttl.unwrap_or(self.refresh_ttl),
-                grant.refresh_scopes.as_ref().unwrap_or(&grant.scopes),
-            ),
+        let access_ttl = grant.access_ttl.unwrap_or(self.access_ttl);
+        let (ttl, scopes, att) = match kind {
+            TokenKind::Access => (access_ttl, &grant.scopes, None),
+            TokenKind::Refresh => {
+                // The session's access lifetime, for its refreshes. Zero would be refused
+                // when verified: refused here instead, as for an access token.
+                let att = u32::try_from(secs(access_ttl))
+                    .ok()
+                    .filter(|secs| *secs > 0)
+                    .ok_or(IssueError::Lifetime)?;
+                (
+                    grant.refresh_ttl.unwrap_or(self.refresh_ttl),
+                    grant.refresh_scopes.as_ref().unwrap_or(&grant.scopes),
+                    Some(att),
+                )
+            }
         };
         // No token outlives its family: a session cannot be extended forever by refreshing.
         let exp = now.saturating_add(secs(ttl)).min(session.family_exp);
@@ -285,10 +306,15 @@ impl Issuer {
             fresh: fresh && kind == TokenKind::Access,
             scopes,
             iss: self.iss.as_deref(),
-            aud: grant.audience.as_deref().or(self.audience.as_deref()),
+            aud: match &grant.audience {
+                Some(Audience::One(aud)) => Some(Aud::One(aud)),
+                Some(Audience::Many(auds)) => Some(Aud::Many(auds)),
+                None => self.audience.as_deref().map(Aud::One),
+            },
             ver: session.version,
             fam: session.family,
             fam_exp: session.family_exp,
+            att,
             csrf: csrf.as_ref().map(Id::as_str),
             extra,
         };

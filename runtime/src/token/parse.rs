@@ -67,7 +67,13 @@ pub(crate) struct Payload<'a> {
     pub(crate) fam_exp: Option<i64>,
     /// `csrf`: the double-submit value of a token issued for a cookie (empty when absent).
     pub(crate) csrf: Cow<'a, str>,
+    /// `att`: the access-token lifetime of the session, in seconds, that a refresh token
+    /// carries so that a refresh keeps the login's (absent: the configured default).
+    pub(crate) att: Option<u32>,
 }
+
+/// The longest lifetime anything is given, and the largest `att` accepted: a century.
+pub(crate) const MAX_LIFETIME: u32 = 100 * 365 * 24 * 3600;
 
 /// Parses `json`, already checked to be UTF-8 as a whole: serde then borrows every string
 /// without validating each one again.
@@ -111,6 +117,7 @@ enum Field<'de> {
     Fam,
     FamExp,
     Csrf,
+    Att,
     Other(Cow<'de, str>),
 }
 
@@ -150,6 +157,7 @@ impl Field<'_> {
             "fam" => Field::Fam,
             "fam_exp" => Field::FamExp,
             "csrf" => Field::Csrf,
+            "att" => Field::Att,
             _ => return None,
         })
     }
@@ -184,6 +192,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
             (None, None, None, None, None, None);
         let (mut ver, mut fam, mut fam_exp) = (0, Cow::Borrowed(""), None);
         let mut csrf = Cow::Borrowed("");
+        let mut att = None;
         let mut fresh = false;
         let mut aud_ok = false;
         let mut scopes = ScopeSet::with_capacity(self.expect.registry.map_or(0, Registry::len));
@@ -260,6 +269,17 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
                     duplicate(&mut seen, 1 << 13)?;
                     csrf = map.next_value::<CowStr<'de>>()?.0;
                 }
+                Field::Att => {
+                    duplicate(&mut seen, 1 << 14)?;
+                    // A whole number of seconds, 1 to a century: nothing else was ever issued.
+                    let secs = map.next_value::<u64>()?;
+                    att = Some(
+                        u32::try_from(secs)
+                            .ok()
+                            .filter(|s| (1..=MAX_LIFETIME).contains(s))
+                            .ok_or_else(|| de::Error::custom("att out of range"))?,
+                    );
+                }
                 Field::Other(name) => {
                     // Unregistered members are the user's own claims: a duplicate would be
                     // read differently by different consumers, so it is refused too. No
@@ -300,6 +320,7 @@ impl<'de> Visitor<'de> for PayloadSeed<'_, '_> {
             fam,
             fam_exp,
             csrf,
+            att,
         })
     }
 }
@@ -535,6 +556,40 @@ mod tests {
     fn distinct_unregistered_members_are_fine() {
         let json = r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"access","a":1,"b":{"a":2}}"#;
         assert!(parse(json).is_ok());
+    }
+
+    #[test]
+    fn the_access_lifetime_of_a_session_is_a_bounded_whole_number() {
+        let with = |att: &str| {
+            format!(r#"{{"sub":"u","jti":"j","iat":1,"exp":2,"type":"refresh","att":{att}}}"#)
+        };
+        assert_eq!(parse(&with("60")).unwrap().att, Some(60));
+        assert_eq!(
+            parse(&with("3153600000")).unwrap().att,
+            Some(MAX_LIFETIME),
+            "a century"
+        );
+        assert_eq!(parse(OK).unwrap().att, None);
+        for bad in [
+            "0",
+            "-60",
+            "60.5",
+            "6e1",
+            "\"60\"",
+            "null",
+            "true",
+            "[60]",
+            "3153600001",
+            "18446744073709551616",
+        ] {
+            assert_eq!(
+                parse(&with(bad)).err(),
+                Some(PayloadError::Malformed),
+                "att {bad}"
+            );
+        }
+        let twice = r#"{"sub":"u","jti":"j","iat":1,"exp":2,"type":"refresh","att":60,"att":60}"#;
+        assert_eq!(parse(twice).err(), Some(PayloadError::Malformed));
     }
 
     #[test]
