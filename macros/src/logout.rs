@@ -79,10 +79,16 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
             other => func.sig.inputs.push(other),
         }
     }
-    func.sig.inputs.insert(
-        0,
-        syn::parse_quote!(__jwtguard_logout: #jwtguard::__private::LogoutGuard),
-    );
+    // Alone, the guard may read the body (a refresh token in JSON); beside parameters of the
+    // handler's own, it leaves the body to them.
+    let guard: syn::Type = if func.sig.inputs.is_empty() {
+        syn::parse_quote!(#jwtguard::__private::LogoutBody)
+    } else {
+        syn::parse_quote!(#jwtguard::__private::LogoutGuard)
+    };
+    func.sig
+        .inputs
+        .insert(0, syn::parse_quote!(__jwtguard_logout: #guard));
     let block = &func.block;
     let answer = match &func.sig.output {
         ReturnType::Default => quote! {

@@ -606,8 +606,9 @@ pub use jwtguard_macros::token_endpoint;
 /// token** as `Authorization: Bearer`; or, in cookie mode, the **refresh cookie** (with the
 /// refresh token's CSRF value in the header). Without any of them it answers as
 /// [`#[protected]`](protected) does (401), and in cookie mode every answer, refusals
-/// included, clears the token cookies. A JSON body is not read: the handler may take one of
-/// its own. Before the body runs, the token's
+/// included, clears the token cookies. A handler with no parameters of its own also takes a
+/// refresh token from a JSON body `{"refresh_token": "..."}`; one with parameters leaves the
+/// body to them. Before the body runs, the token's
 /// session is revoked: its refresh family, that is every access and refresh token issued
 /// since the login it came from ([`Auth::revoke_family`]); with `everywhere`, every token of
 /// its subject issued so far ([`Auth::revoke_all`], the subject's version moves on). Revoked
@@ -622,6 +623,7 @@ pub use jwtguard_macros::token_endpoint;
 /// # What it expands to
 ///
 /// ```ignore
+/// // `LogoutBody` (which may read the body) when the handler takes nothing else.
 /// async fn log_out(__jwtguard_logout: jwtguard::__private::LogoutGuard) -> Response {
 ///     if let Err(refusal) = __jwtguard_logout.end(/* everywhere: */ false).await {
 ///         return refusal;

@@ -118,6 +118,36 @@ async fn logout_with_the_refresh_token_ends_the_session() {
 }
 
 #[tokio::test]
+async fn logout_with_the_refresh_token_in_a_json_body_ends_the_session() {
+    let addr = serve(app(short_lived(None))).await;
+    let (access, refresh) = tokens(&Call::post("/login").json(&json!({})).send(addr).await);
+    let out = Call::post("/logout")
+        .json(&json!({ "refresh_token": refresh }))
+        .send(addr)
+        .await;
+    assert_eq!(out.status, 204, "{}", out.text());
+    assert_eq!(
+        Call::get("/me").bearer(&access).send(addr).await.status,
+        401
+    );
+    assert_eq!(
+        Call::post("/refresh")
+            .bearer(&refresh)
+            .send(addr)
+            .await
+            .status,
+        401
+    );
+    // An access token in the body is not a refresh token.
+    let (access, _) = tokens(&Call::post("/login").json(&json!({})).send(addr).await);
+    let wrong = Call::post("/logout")
+        .json(&json!({ "refresh_token": access }))
+        .send(addr)
+        .await;
+    assert_eq!(wrong.status, 401, "{}", wrong.text());
+}
+
+#[tokio::test]
 async fn in_cookie_mode_logout_works_after_the_access_cookie_is_gone_and_always_clears() {
     let cookies = Cookies::default().insecure_for_local_development();
     let addr = serve(app(short_lived(Some(cookies)))).await;

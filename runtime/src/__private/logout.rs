@@ -41,21 +41,75 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
         match session_token(parts, &auth) {
-            Ok(token) => Ok(Self { auth, token }),
-            Err(refusal) => {
-                let mut response = refusal.with_auth(&auth).into_response();
-                if let Some(cookies) = &auth.inner.cookies {
-                    cookies.clear(response.headers_mut());
-                }
-                Err(response)
-            }
+            Ok(Some(token)) => Ok(Self { auth, token }),
+            Ok(None) => Err(refuse(&auth, missing(&auth))),
+            Err(refusal) => Err(refuse(&auth, refusal)),
         }
+    }
+}
+
+/// The refusal, with the token cookies cleared in cookie mode: a browser that cannot log out
+/// must not keep them either.
+fn refuse(auth: &Auth, refusal: AuthError) -> Response {
+    let mut response = refusal.with_auth(auth).into_response();
+    if let Some(cookies) = &auth.inner.cookies {
+        cookies.clear(response.headers_mut());
+    }
+    response
+}
+
+/// What `#[logout]` inserts when the handler takes nothing else: [`LogoutGuard`], which also
+/// reads a refresh token from a JSON body `{"refresh_token": "..."}` (the form `#[refresh]`
+/// takes) when no header or cookie holds a token. A handler with parameters of its own gets
+/// [`LogoutGuard`], which leaves the body to them.
+pub struct LogoutBody(LogoutGuard);
+
+impl core::fmt::Debug for LogoutBody {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("LogoutBody")
+    }
+}
+
+impl core::ops::Deref for LogoutBody {
+    type Target = LogoutGuard;
+
+    fn deref(&self) -> &LogoutGuard {
+        &self.0
+    }
+}
+
+impl<S> axum_core::extract::FromRequest<S> for LogoutBody
+where
+    S: HasAuth + Send + Sync,
+{
+    type Rejection = Response;
+
+    async fn from_request(
+        request: axum_core::extract::Request,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let auth = state.auth();
+        let (parts, body) = request.into_parts();
+        let token = match session_token(&parts, &auth) {
+            Ok(Some(token)) => token,
+            Ok(None) => {
+                let sent = crate::http::refresh_body::refresh_token(&parts, body)
+                    .await
+                    .map_err(|refusal| refuse(&auth, refusal))?
+                    .ok_or_else(|| refuse(&auth, missing(&auth)))?;
+                ended_or_live(&auth, &sent, TokenKind::Refresh)
+                    .map_err(|refusal| refuse(&auth, refusal.into()))?
+            }
+            Err(refusal) => return Err(refuse(&auth, refusal)),
+        };
+        Ok(Self(LogoutGuard { auth, token }))
     }
 }
 
 /// A token of the session to end (see [`LogoutGuard`]). A token from a cookie passes the CSRF
 /// check of its own claim: a logout is an unsafe request.
-fn session_token(parts: &Parts, auth: &Auth) -> Result<Verified, AuthError> {
+/// `Ok(None)`: no header or cookie holds a token.
+fn session_token(parts: &Parts, auth: &Auth) -> Result<Option<Verified>, AuthError> {
     if let Some(found) = locate(parts, auth, TokenKind::Access)? {
         match ended_or_live(auth, found.token, TokenKind::Access) {
             Ok(token) => return checked(parts, auth, found, token),
@@ -71,7 +125,7 @@ fn session_token(parts: &Parts, auth: &Auth) -> Result<Verified, AuthError> {
     }
     let refresh = locate(parts, auth, TokenKind::Refresh)?.filter(|found| found.from_cookie);
     let Some(found) = refresh else {
-        return Err(missing(auth));
+        return Ok(None);
     };
     let token = ended_or_live(auth, found.token, TokenKind::Refresh)?;
     checked(parts, auth, found, token)
@@ -82,9 +136,9 @@ fn checked(
     auth: &Auth,
     found: Found<'_>,
     token: Verified,
-) -> Result<Verified, AuthError> {
+) -> Result<Option<Verified>, AuthError> {
     check_csrf(parts, auth, found, token.csrf())?;
-    Ok(token)
+    Ok(Some(token))
 }
 
 /// `token` verified in full, or, when its only fault is that it expired, verified in full as

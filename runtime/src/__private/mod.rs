@@ -26,7 +26,7 @@ pub use issue::{
     IntoGrant, RefreshGuard, Signer, TokenContext, TokenRequest, attempt, login, login_throttled,
     refresh, token_answer, token_request,
 };
-pub use logout::{LogoutGuard, no_content};
+pub use logout::{LogoutBody, LogoutGuard, no_content};
 pub use policy::{At, End, Indices, NoScopes, Route, RouteScopes, Scopes};
 pub use scope_check::{ScopeCheck, ScopeRegistry, check_scope, fallback, scope_index};
 
