@@ -348,16 +348,19 @@ pub use jwtguard_macros::protected;
 /// # Throttling
 ///
 /// `#[login(throttle = form.username)]` names the attempted username (any expression over the
-/// handler's parameters that gives a `&str`-like value). Every attempt is then charged to that
-/// username and to the client's address **before the body runs**, in the revocation store (so
-/// instances share the counts): past the budget ([`Throttle`]: 5 per username, 20 per address
-/// per minute) the answer is 429 `too_many_attempts` with `Retry-After`, without running the
-/// body, for known and unknown users alike; the lock doubles on each further round, up to an
-/// hour. An `Ok` grant clears the username's counter; an `Err` was counted already. The
-/// address is the TCP peer (serve with `into_make_service_with_connect_info::<SocketAddr>()`;
-/// without it only the username is counted), or the rightmost entry of
-/// [`AuthBuilder::trusted_proxies`] when configured. An unreachable store is a 503, never
-/// an unthrottled login.
+/// handler's parameters that gives a `&str`-like value). Every attempt is then charged
+/// **before the body runs**, in the revocation store (so instances share the counts), to the
+/// (username, client) pair, the client being the browser's device cookie (cookie mode) or
+/// else its address; to the address, for failures only; and to the username, for clients it
+/// has never logged in from ([`Throttle`]: 5, 20 and 50 per minute). Past a budget the
+/// answer is 429 `too_many_attempts` with `Retry-After`, without running the body, for known
+/// and unknown users alike; the lock doubles on each further round, up to an hour. An `Ok`
+/// grant clears its (username, client) counter, takes back its attempt from the others, and
+/// remembers the client; an `Err` was counted already. The address is the TCP peer (serve
+/// with `into_make_service_with_connect_info::<SocketAddr>()`; without it only usernames and
+/// devices are counted, and a warning is logged), or what [`AuthBuilder::trusted_proxies`]
+/// says. In cookie mode a login a page of another site sent is a 403. An unreachable store
+/// is a 503, never an unthrottled login.
 ///
 /// ```
 /// use axum::Json;

@@ -5,10 +5,10 @@
 //! at most the budget reach the password check):
 //!
 //! - **(user, client)**: the lock. The client is the device (a device cookie set at a login,
-//!   in cookie mode) or else the address. Failures from elsewhere never lock a client that
-//!   has not failed.
-//! - **address**: failures only (a success takes its attempt back), across usernames: one
-//!   address guessing many users.
+//!   in cookie mode) and the address; a device the user has logged in from is not held back
+//!   by its address's pair, and a made-up device id is held back by it.
+//! - **address**: failures only (a success takes its attempt back), across usernames, from
+//!   clients the user has never logged in from: one address guessing many users.
 //! - **user**, from clients the user has never logged in from: distributed guessing over many
 //!   addresses, bounded per user, while the user's known devices and addresses go on.
 //!
@@ -188,7 +188,8 @@ impl From<IpAddr> for LoginClient {
 #[must_use = "call `succeeded` when the password was right, or the attempt stays counted"]
 pub struct Attempt {
     auth: Auth,
-    pair: String,
+    /// The (user, client) counters a success clears.
+    forgive: Vec<String>,
     /// The counters a success takes its attempt back from: the address's, the user's.
     refund: Vec<String>,
     known: Vec<String>,
@@ -208,8 +209,9 @@ impl Attempt {
         let remember = self.auth.inner.throttle.remembered_for();
         let known: Vec<&str> = self.known.iter().map(String::as_str).collect();
         let refund: Vec<&str> = self.refund.iter().map(String::as_str).collect();
+        let forgive: Vec<&str> = self.forgive.iter().map(String::as_str).collect();
         let success = Success {
-            forgive: &self.pair,
+            forgive: &forgive,
             refund: &refund,
             remember: &known,
             until: now().saturating_add(remember),
@@ -224,8 +226,19 @@ impl Attempt {
     }
 }
 
-fn secs(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+use crate::token::issue::secs;
+
+/// Without `ConnectInfo` (a server not made with `into_make_service_with_connect_info`) no
+/// client has an address: only usernames (and devices) are counted. Said once.
+fn no_address_warning() {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "jwtguard: a login without a client address: serve the app with \
+             `into_make_service_with_connect_info::<SocketAddr>()` (and name your proxies with \
+             `AuthBuilder::trusted_proxies`), or login throttling counts usernames only"
+        );
+    }
 }
 
 impl Auth {
@@ -252,27 +265,42 @@ impl Auth {
             .as_deref()
             .filter(|d| crate::token::issue::Id::parse(d).is_some());
         let address = client.address.map(address_key);
-        let client_id = device
-            .map(|d| hashed("dev", &[d]))
-            .or_else(|| address.clone())
-            .unwrap_or_else(|| "none".to_owned());
-        let pair = hashed("pair", &[&user, &client_id]);
-        let known: Vec<String> = device
-            .map(|d| hashed("dev", &[d]))
+        let device_id = device.map(|d| hashed("dev", &[d]));
+        if device_id.is_none() && address.is_none() {
+            no_address_warning();
+        }
+        // Who vouches for the client: its device when it shows one (an id it made up is merely
+        // unknown), else its address.
+        let known: Vec<String> = device_id
+            .as_ref()
+            .or(address.as_ref())
+            .map(|id| hashed("known", &[&user, id]))
             .into_iter()
-            .chain(address.clone())
-            .map(|id| hashed("known", &[&user, &id]))
             .collect();
-        let mut charges = vec![Charge {
-            key: &pair,
-            limit: throttle.per_user,
-            unless_known: false,
-        }];
+        let device_pair = device_id.as_ref().map(|id| hashed("pair", &[&user, id]));
+        let address_pair = address.as_ref().map(|a| hashed("pair", &[&user, a]));
+        let mut charges = Vec::new();
+        if let Some(pair) = &device_pair {
+            charges.push(Charge {
+                key: pair,
+                limit: throttle.per_user,
+                unless_known: false,
+            });
+        }
+        if let Some(pair) = &address_pair {
+            // Beside a device, the address's pair holds back made-up device ids, and is no
+            // concern of a device the user has logged in from.
+            charges.push(Charge {
+                key: pair,
+                limit: throttle.per_user,
+                unless_known: device_pair.is_some(),
+            });
+        }
         if let Some(address) = &address {
             charges.push(Charge {
                 key: address,
                 limit: throttle.per_address,
-                unless_known: false,
+                unless_known: true,
             });
         }
         charges.push(Charge {
@@ -289,7 +317,12 @@ impl Auth {
             .map_err(|_| AuthError::from(TokenError::StoreUnavailable).with_auth(self))?;
         match verdict {
             Verdict::Allowed | Verdict::KnownClient => {
-                let mut known = known;
+                // Remembered on success: the device and the address, for this user.
+                let mut known: Vec<String> = device_id
+                    .iter()
+                    .chain(&address)
+                    .map(|id| hashed("known", &[&user, id]))
+                    .collect();
                 let device = match (device, &self.inner.cookies) {
                     (Some(device), _) => Some(device.to_owned()),
                     // A browser without a device cookie gets one with its first login here.
@@ -303,12 +336,14 @@ impl Auth {
                 };
                 Ok(Attempt {
                     auth: self.clone(),
-                    pair,
-                    // The per-user budget was charged only for an unknown client.
-                    refund: address
-                        .into_iter()
-                        .chain((verdict == Verdict::Allowed).then_some(user))
-                        .collect(),
+                    forgive: device_pair.into_iter().chain(address_pair).collect(),
+                    // The address's and the user's budgets were charged only for an unknown
+                    // client.
+                    refund: if verdict == Verdict::Allowed {
+                        address.into_iter().chain([user]).collect()
+                    } else {
+                        Vec::new()
+                    },
                     known,
                     device,
                 })

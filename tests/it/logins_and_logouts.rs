@@ -36,6 +36,7 @@ fn app(auth: Auth) -> Router {
         .route("/login", post(log_in))
         .route("/refresh", post(renew))
         .route("/logout", post(log_out))
+        .route("/logout-all", post(log_out_everywhere))
         .route("/me", get(me))
         .with_state(auth)
 }
@@ -89,6 +90,31 @@ async fn logout_with_an_expired_access_token_ends_the_session() {
     assert_eq!(out.status, 204, "{}", out.text());
     let again = Call::post("/refresh").bearer(&refresh).send(addr).await;
     assert_eq!(again.status, 401, "the refresh token died with its session");
+}
+
+#[logout(everywhere)]
+async fn log_out_everywhere() {}
+
+#[tokio::test]
+async fn an_expired_token_ends_its_own_session_only_and_only_while_it_lasts() {
+    let auth = Auth::builder()
+        .secret(SECRET)
+        .access_ttl(Duration::from_secs(1))
+        .family_ttl(Duration::from_secs(3))
+        .build()
+        .expect("auth");
+    let addr = serve(app(auth)).await;
+    let (access, _) = tokens(&Call::post("/login").json(&json!({})).send(addr).await);
+    expire().await;
+    let all = Call::post("/logout-all").bearer(&access).send(addr).await;
+    assert_eq!(
+        all.status, 401,
+        "every session is ended with a live token only"
+    );
+    let (old, _) = tokens(&Call::post("/login").json(&json!({})).send(addr).await);
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let out = Call::post("/logout").bearer(&old).send(addr).await;
+    assert_eq!(out.status, 401, "its session is over: nothing to end");
 }
 
 #[tokio::test]

@@ -24,6 +24,8 @@ use crate::token::kind::TokenKind;
 pub struct LogoutGuard {
     auth: Auth,
     token: Verified,
+    /// The token had expired: it may end its own session, not every session of its subject.
+    expired: bool,
 }
 
 impl core::fmt::Debug for LogoutGuard {
@@ -40,11 +42,36 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
+        another_site(parts, &auth)?;
         match session_token(parts, &auth) {
-            Ok(Some(token)) => Ok(Self { auth, token }),
+            Ok(Some(token)) => Ok(Self::new(auth, token)),
             Ok(None) => Err(refuse(&auth, missing(&auth))),
             Err(refusal) => Err(refuse(&auth, refusal)),
         }
+    }
+}
+
+impl LogoutGuard {
+    fn new(auth: Auth, token: Verified) -> Self {
+        let expired = token.exp <= crate::token::verify::now();
+        Self {
+            auth,
+            token,
+            expired,
+        }
+    }
+}
+
+/// In cookie mode, a logout a page of another site made the browser send is refused, and
+/// its cookies are left alone (clearing them would be a forced logout).
+fn another_site(parts: &Parts, auth: &Auth) -> Result<(), Response> {
+    match &auth.inner.cookies {
+        Some(cookies) if cookies.sent_by_another_site(parts) => Err(AuthError::new(
+            crate::http::error::AuthErrorKind::Csrf("A logout from another site is refused"),
+        )
+        .with_auth(auth)
+        .into_response()),
+        _ => Ok(()),
     }
 }
 
@@ -90,6 +117,7 @@ where
     ) -> Result<Self, Self::Rejection> {
         let auth = state.auth();
         let (parts, body) = request.into_parts();
+        another_site(&parts, &auth)?;
         let token = match session_token(&parts, &auth) {
             Ok(Some(token)) => token,
             Ok(None) => {
@@ -102,7 +130,7 @@ where
             }
             Err(refusal) => return Err(refuse(&auth, refusal)),
         };
-        Ok(Self(LogoutGuard { auth, token }))
+        Ok(Self(LogoutGuard::new(auth, token)))
     }
 }
 
@@ -143,14 +171,21 @@ fn checked(
 
 /// `token` verified in full, or, when its only fault is that it expired, verified in full as
 /// of the last second it was valid (signature, type, issuer, audience and revocation still
-/// checked): an expired token can end its session, nothing else.
+/// checked) while its session has not ended: an expired token can end its own session,
+/// nothing else, and a token whose session is over (or that names none) ends nothing.
 fn ended_or_live(auth: &Auth, token: &str, kind: TokenKind) -> Result<Verified, TokenError> {
     match auth.verified(token, kind, None) {
         Err(TokenError::Expired) => {
             let exp = crate::http::cookies::unverified_exp(token).ok_or(TokenError::Malformed)?;
-            auth.inner
+            let verified = auth
+                .inner
                 .verifier
-                .verify(token, kind, None, exp.saturating_sub(1))
+                .verify(token, kind, None, exp.saturating_sub(1))?;
+            let session_end = verified.fam_exp.filter(|_| !verified.fam().is_empty());
+            match session_end {
+                Some(end) if crate::token::verify::now() < end && verified.own_key => Ok(verified),
+                _ => Err(TokenError::Expired),
+            }
         }
         other => other,
     }
@@ -168,6 +203,10 @@ impl LogoutGuard {
     /// is a 503: the client must not believe it logged out.
     pub async fn end(&self, everywhere: bool) -> Result<(), Response> {
         let claims = self.claims();
+        if everywhere && self.expired {
+            // Every session of the subject is ended with a live token only.
+            return Err(refuse(&self.auth, TokenError::Expired.into()));
+        }
         let ended = if !self.token.own_key {
             // Another issuer's token: its subject, family and version are that issuer's, not
             // ours to end. It is revoked by its `jti` alone.

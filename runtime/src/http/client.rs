@@ -19,8 +19,9 @@ use http::request::Parts;
 /// use jwtguard::{Auth, TrustedProxies};
 /// let auth = Auth::builder()
 ///     .secret("a-secret-of-at-least-32-bytes-long!!")
-///     // A CDN in front of a load balancer, both in these networks:
-///     .trusted_proxies(TrustedProxies::networks("x-forwarded-for", ["10.0.0.0/8", "203.0.113.0/24"])?)
+///     // A CDN's edge in front of the load balancer: name exactly their networks (a range as
+///     // wide as 10.0.0.0/8 would trust every pod and VM in it to say who the client is).
+///     .trusted_proxies(TrustedProxies::networks("x-forwarded-for", ["10.0.3.0/28", "203.0.113.0/24"])?)
 ///     .build()?;
 /// # Ok::<(), jwtguard::ConfigError>(())
 /// ```
@@ -111,7 +112,14 @@ impl TrustedProxies {
     }
 }
 
+/// The forwarding header's name. RFC 7239's `Forwarded` (`for=...;proto=...`) is refused
+/// rather than silently never parsed: name the `X-Forwarded-For`-style header the proxy writes.
 fn header_name(header: &str) -> Result<HeaderName, crate::ConfigError> {
+    if header.trim().eq_ignore_ascii_case("forwarded") {
+        return Err(crate::ConfigError::Proxy(
+            "Forwarded (RFC 7239 is not parsed; name the X-Forwarded-For header instead)".into(),
+        ));
+    }
     HeaderName::from_bytes(header.as_bytes())
         .map_err(|_| crate::ConfigError::Proxy(header.to_owned()))
 }
@@ -220,5 +228,9 @@ mod tests {
         assert!(TrustedProxies::networks(XFF, ["10.0.0.0/33"]).is_err());
         assert!(TrustedProxies::networks(XFF, ["proxy.internal"]).is_err());
         assert!(TrustedProxies::networks(XFF, ["10.0.0.1", "::1"]).is_ok());
+        assert!(
+            TrustedProxies::hops("Forwarded", 1).is_err(),
+            "RFC 7239 is not parsed"
+        );
     }
 }

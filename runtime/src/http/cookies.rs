@@ -215,7 +215,10 @@ impl Cookies {
     }
 
     /// Origins besides the application's own (`https://app.example.com`, exactly as browsers
-    /// send `Origin`) whose pages may call `#[login]` and `#[refresh]`.
+    /// send `Origin`) whose pages may call `#[login]`, `#[refresh]` and `#[logout]`. The
+    /// application's own origin is the `Host` a request was sent to; behind a proxy that
+    /// rewrites `Host` (nginx's default `proxy_set_header Host $proxy_host`), list the public
+    /// origin here, or pass `Host` through.
     pub fn allowed_origins(mut self, origins: impl IntoIterator<Item = impl Into<String>>) -> Self {
         self.allowed_origins = origins.into_iter().map(Into::into).collect();
         self

@@ -37,11 +37,12 @@ use crate::token::verify::now;
 /// anything: a stolen access cookie dies at its expiry, whatever window is configured. The new
 /// pair is never fresh, keeps the session's scopes and terms, and never outlives the session.
 ///
-/// It is decided after the handler ran, with both tokens verified: nothing is renewed for a
-/// token revoked meanwhile (the request was a logout) or already expired, outside the window,
+/// It is decided before the handler runs, with both tokens verified: nothing is renewed for a
+/// revoked or expired token, outside the window,
 /// on an excluded route, for a foreign key's token, for a refresh cookie of another session,
 /// or on a request a `Bearer` header authenticated; and an answer that sets or clears the
-/// access cookie itself (a login, a refresh, a logout) is left as it is. An answer that gets
+/// access cookie itself (a login, a refresh, a logout) is left as it is (exclude the logout
+/// route: a session renewed just before it ends is renewed for nothing). An answer that gets
 /// cookies is marked `Cache-Control: private, no-store` and `Vary: Cookie`: no shared cache
 /// may hand one user's tokens to another. The request itself is not changed: the handler saw
 /// the old token.
@@ -70,8 +71,14 @@ pub async fn implicit_refresh(State(auth): State<Auth>, request: Request, next: 
             .map(|refresh| (found.token.to_owned(), refresh.to_owned())),
         _ => None,
     };
+    // Rotated before the handler runs: a slow handler must not present, after it, a refresh
+    // token that a quicker request has rotated since (past the grace window, a reuse).
+    let renewed = match tokens {
+        Some((access, refresh)) => renewal(&auth, &access, &refresh, window).await,
+        None => None,
+    };
     let mut response = next.run(Request::from_parts(parts, body)).await;
-    let Some((access, refresh)) = tokens else {
+    let Some(pair) = renewed else {
         return response;
     };
     // An answer that sets or clears the access cookie itself (a login, a refresh, a logout)
@@ -85,13 +92,11 @@ pub async fn implicit_refresh(State(auth): State<Auth>, request: Request, next: 
     if sets_access {
         return response;
     }
-    if let Some(pair) = renewal(&auth, &access, &refresh, window).await {
-        let now = now();
-        let headers = response.headers_mut();
-        cookies.set(headers, TokenKind::Access, &pair.access_token, now);
-        cookies.set(headers, TokenKind::Refresh, &pair.refresh_token, now);
-        private(headers);
-    }
+    let now = now();
+    let headers = response.headers_mut();
+    cookies.set(headers, TokenKind::Access, &pair.access_token, now);
+    cookies.set(headers, TokenKind::Refresh, &pair.refresh_token, now);
+    private(headers);
     response
 }
 

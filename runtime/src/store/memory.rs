@@ -280,7 +280,9 @@ impl MemoryStore {
     fn success(&self, success: &Success<'_>) -> Result<(), StoreError> {
         {
             let mut attempts = self.inner.attempts.lock().map_err(|_| POISONED)?;
-            attempts.remove(success.forgive);
+            for key in success.forgive {
+                attempts.remove(*key);
+            }
             for key in success.refund {
                 if let Some((mut counter, until)) = attempts.get(*key).copied() {
                     counter.refund();

@@ -17,8 +17,8 @@ pub struct Charge<'a> {
 /// What a successful login tells the store.
 #[derive(Debug, Clone, Copy)]
 pub struct Success<'a> {
-    /// The (user, client) counter to forget.
-    pub forgive: &'a str,
+    /// The (user, client) counters to forget.
+    pub forgive: &'a [&'a str],
     /// The counters (address, user) to take the attempt back from: a success spends no
     /// budget but its (user, client) one, which it clears.
     pub refund: &'a [&'a str],

@@ -507,13 +507,18 @@ impl Store for RedisStore {
     fn succeeded<'a>(&'a self, success: &'a Success<'a>) -> StoreFuture<'a, ()> {
         Box::pin(async move {
             let keys = &self.shared.keys;
-            let mut names = vec![keys.attempts(success.forgive)];
+            let mut names: Vec<String> = success
+                .forgive
+                .iter()
+                .map(|key| keys.attempts(key))
+                .collect();
             names.extend(success.refund.iter().map(|key| keys.attempts(key)));
             names.extend(success.remember.iter().map(|key| keys.attempts(key)));
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
             let until = success.until.to_string();
+            let forgiven = success.forgive.len().to_string();
             let refunds = success.refund.len().to_string();
-            self.run::<i64>(&SCRIPTS.succeeded, &names, &[&until, &refunds])
+            self.run::<i64>(&SCRIPTS.succeeded, &names, &[&until, &forgiven, &refunds])
                 .await
                 .map(|_| ())
         })

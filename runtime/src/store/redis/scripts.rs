@@ -203,18 +203,21 @@ if retry == 0 and known then return -1 end
 return retry
 ";
 
-/// A successful login. KEYS: the (user, client) counter to forget, the `r` counters to take
-/// the attempt back from, then the known-client keys to remember. ARGV: until, `r`.
+/// A successful login. KEYS: the `f` (user, client) counters to forget, the `r` counters to
+/// take the attempt back from, then the known-client keys to remember. ARGV: until, `f`, `r`.
 const SUCCEEDED: &str = r"
-redis.call('DEL', KEYS[1])
-local refunds = tonumber(ARGV[2])
-for i = 2, 1 + refunds do
+local forgiven = tonumber(ARGV[2])
+local refunds = tonumber(ARGV[3])
+for i = 1, forgiven do
+  redis.call('DEL', KEYS[i])
+end
+for i = forgiven + 1, forgiven + refunds do
   local count = tonumber(redis.call('HGET', KEYS[i], 'count') or '0')
   if count > 0 then
     redis.call('HSET', KEYS[i], 'count', string.format('%d', count - 1))
   end
 end
-for i = 2 + refunds, #KEYS do
+for i = forgiven + refunds + 1, #KEYS do
   redis.call('SET', KEYS[i], '1', 'EXAT', ARGV[1])
 end
 return 1
