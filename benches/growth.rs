@@ -25,8 +25,6 @@
 
 mod common;
 
-use std::process::{Command, Stdio};
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwtguard::{Auth, Grant, IssueError, MAX_TOKEN_LEN, RedisStore};
@@ -135,16 +133,7 @@ fn chain<'a>(rt: &'a Runtime, auth: &'a Auth) -> impl FnMut() -> String + 'a {
 /// One command to the Redis on `port`, with `redis-cli` (Debian's redis-server brings it);
 /// the reply as it prints it.
 fn redis_command(port: u16, args: &[&str]) -> String {
-    let output = Command::new("redis-cli")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli");
-    assert!(output.status.success(), "redis-cli {args:?}");
-    String::from_utf8(output.stdout)
-        .expect("UTF-8")
-        .trim_end()
-        .to_owned()
+    jwtguard_tests::redis_server::cli(port, args)
 }
 
 /// Calls per command, from `INFO commandstats`.
@@ -168,12 +157,7 @@ struct Redis {
 
 fn start_redis(rt: &Runtime) -> Result<Redis, String> {
     // `RedisServer::start` fails the test when the binary is missing; a bench skips the row.
-    let installed = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !installed {
+    if !jwtguard_tests::redis_server::installed() {
         return Err("redis-server is not installed (apt-get install -y redis-server)".to_owned());
     }
     let server = RedisServer::start();

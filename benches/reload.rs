@@ -12,7 +12,6 @@
 //!
 //! `cargo bench --bench reload`.
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use jwtguard::RedisStore;
@@ -22,12 +21,7 @@ use jwtguard_tests::RedisServer;
 const STARTS: usize = 5;
 
 fn main() {
-    let installed = Command::new("redis-server")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !installed {
+    if !jwtguard_tests::redis_server::installed() {
         println!("reload: skipped (redis-server is not installed)");
         return;
     }

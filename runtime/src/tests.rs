@@ -561,21 +561,7 @@ fn startup_errors_print_their_advice_in_debug_too() {
 
 #[test]
 fn foreign_keys_verify_but_are_bound_unpublished_and_never_renewed() {
-    let partner = Auth::builder()
-        .signing_key(Key::private_pem(Algorithm::ES256, EC256).with_kid("partner"))
-        .issuer("https://partner.example")
-        .build()
-        .unwrap();
-    let ours = Auth::builder()
-        .signing_key(Key::private_pem(Algorithm::RS256, RSA).with_kid("ours"))
-        .issuer("https://api.example")
-        .verification_key(
-            Key::public_pem(Algorithm::ES256, EC256_PUB)
-                .with_kid("partner")
-                .for_issuer("https://partner.example"),
-        )
-        .build()
-        .unwrap();
+    let (partner, ours) = partner_and_ours(|b| b);
     let pair = partner.create_token_pair(&Grant::to("ann")).unwrap();
     // Accepted as an access token, with the partner's own `iss`...
     assert_eq!(ours.verify(&pair.access_token).unwrap().sub(), "ann");
@@ -769,22 +755,7 @@ async fn a_revoked_token_stays_refused_through_the_leeway() {
 
 #[test]
 fn claims_name_the_issuer_and_the_key_that_verified_them() {
-    let partner = Auth::builder()
-        .signing_key(Key::private_pem(Algorithm::ES256, EC256).with_kid("partner"))
-        .issuer("https://partner.example")
-        .build()
-        .unwrap();
-    let ours = Auth::builder()
-        .signing_key(Key::private_pem(Algorithm::RS256, RSA).with_kid("ours"))
-        .issuer("https://api.example")
-        .verification_key(
-            Key::public_pem(Algorithm::ES256, EC256_PUB)
-                .with_kid("partner")
-                .for_issuer("https://partner.example"),
-        )
-        .verified_token_cache(16)
-        .build()
-        .unwrap();
+    let (partner, ours) = partner_and_ours(|b| b.verified_token_cache(16));
     let foreign = partner.create_access_token(&Grant::to("42")).unwrap();
     let own = ours.create_access_token(&Grant::to("42")).unwrap();
     // Verified in full, then out of the verified-token cache: the same answers.
@@ -970,4 +941,27 @@ async fn a_refresh_keeps_an_audience_list_it_was_issued_with() {
     assert_eq!(lifetime_of(&pair.refresh_token), 3600);
     // No `att`: the access lifetime is the configured one.
     assert_eq!(lifetime_of(&pair.access_token), 15 * 60);
+}
+
+/// A partner issuing ES256 tokens, and our RS256 `Auth` that verifies them as foreign tokens
+/// bound to the partner's issuer (`tweak` adds to ours).
+fn partner_and_ours(tweak: impl FnOnce(crate::AuthBuilder) -> crate::AuthBuilder) -> (Auth, Auth) {
+    let partner = Auth::builder()
+        .signing_key(Key::private_pem(Algorithm::ES256, EC256).with_kid("partner"))
+        .issuer("https://partner.example")
+        .build()
+        .unwrap();
+    let ours = tweak(
+        Auth::builder()
+            .signing_key(Key::private_pem(Algorithm::RS256, RSA).with_kid("ours"))
+            .issuer("https://api.example")
+            .verification_key(
+                Key::public_pem(Algorithm::ES256, EC256_PUB)
+                    .with_kid("partner")
+                    .for_issuer("https://partner.example"),
+            ),
+    )
+    .build()
+    .unwrap();
+    (partner, ours)
 }

@@ -427,22 +427,19 @@ async fn device_cookie(backend: &Backend) {
     }
     assert_locked(&attempt(addr, "ann", PASSWORD).await);
     // ...while the browser that logged in before is another client.
-    let reply = Call::post("/login")
-        .header("cookie", &pair)
-        .json(&json!({ "username": "ann", "password": PASSWORD }))
-        .send(addr)
-        .await;
+    let with_device = || {
+        Call::post("/login")
+            .header("cookie", &pair)
+            .json(&json!({ "username": "ann", "password": PASSWORD }))
+    };
+    let reply = with_device().send(addr).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     // The address locked for everyone else (failures across users) does not stop it either.
     for i in 0..25 {
         attempt(addr, &format!("other{i}"), "guess").await;
     }
     assert_locked(&attempt(addr, "nobody-yet", PASSWORD).await);
-    let reply = Call::post("/login")
-        .header("cookie", &pair)
-        .json(&json!({ "username": "ann", "password": PASSWORD }))
-        .send(addr)
-        .await;
+    let reply = with_device().send(addr).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
 }
 
