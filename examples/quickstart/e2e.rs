@@ -321,7 +321,7 @@ async fn expired_and_tampered_tokens_are_refused() {
     );
     assert_eq!(
         reply.json(),
-        json!({"error": "token_expired", "message": "Token expired"})
+        json!({"error": "token_expired", "message": "Token expired", "reason": "expired"})
     );
 
     // Tampered: admin scope spliced into a real token's payload.
@@ -339,6 +339,7 @@ async fn expired_and_tampered_tokens_are_refused() {
         401,
         r#"Bearer realm="api", error="invalid_token", error_description="The token signature is invalid""#,
     );
+    assert_eq!(reply.json()["reason"], "signature");
 }
 
 /// The README's quickstart `curl` lines name routes that exist, with the methods they have.

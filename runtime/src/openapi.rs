@@ -105,6 +105,10 @@ pub struct ErrorAnswer {
     pub error: String,
     /// The human message, e.g. "Invalid token".
     pub message: String,
+    /// Why a token was refused, e.g. `expired`, `signature`, `revoked` (refusals of a token
+    /// only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The JSON body of a token endpoint's refusal (RFC 6749 §5.2), as documented.

@@ -251,6 +251,29 @@ fn message(code: &str) -> &'static str {
     }
 }
 
+/// The body's `reason` for each challenge description.
+fn reason(description: &str) -> &'static str {
+    match description {
+        "The token has expired" => "expired",
+        "The token is not valid yet" => "not_yet_valid",
+        "The token was issued in the future" => "issued_in_future",
+        "The token is of the wrong type for this endpoint" => "wrong_type",
+        "The token is too large" => "too_large",
+        "The token signature is invalid" => "signature",
+        "The token algorithm is not accepted" => "algorithm",
+        "The token key id is unknown" => "unknown_key",
+        "The token requires unsupported extensions" => "critical",
+        "The token lacks a required claim" => "missing_claim",
+        "The token is not meant for this audience" => "audience",
+        "The token issuer is not accepted" => "issuer",
+        "The token is malformed" => "malformed",
+        "The token was not issued here and cannot be renewed" => "not_renewable",
+        "The token has been revoked" => "revoked",
+        "The refresh token has already been used" => "reused",
+        other => panic!("no reason known for {other:?}"),
+    }
+}
+
 /// Neither body nor challenge carries key material, the token or its signature, a panic
 /// message, a source path, or an echo of the `Authorization` header.
 #[track_caller]
@@ -305,11 +328,17 @@ fn assert_refused(
         reply.text()
     );
     assert_eq!(reply.challenge(), challenge, "{case}: WWW-Authenticate");
-    assert_eq!(
-        reply.json(),
-        json!({ "error": code, "message": message(code) }),
-        "{case}: body"
-    );
+    let mut body = json!({ "error": code, "message": message(code) });
+    if ["invalid_token", "token_expired"].contains(&code) {
+        // The body says why, as the challenge does.
+        let description = challenge
+            .split("error_description=\"")
+            .nth(1)
+            .and_then(|rest| rest.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("{case}: no description in {challenge}"));
+        body["reason"] = reason(description).into();
+    }
+    assert_eq!(reply.json(), body, "{case}: body");
     assert_eq!(reply.header("content-type"), "application/json", "{case}");
     assert_eq!(reply.header("cache-control"), "no-store", "{case}");
     assert_leaks_nothing(case, reply, token);
@@ -1557,4 +1586,48 @@ async fn a_handler_with_two_claims_extractors_works() {
     let bad = Payload::access().sign_as(forge::HEADER, ATTACKER_SECRET);
     let reply = Call::get("/twice").bearer(&bad).send(addr).await;
     assert_invalid_token("bad token, two extractors", &reply, SIGNATURE, &bad);
+}
+
+#[tokio::test]
+async fn every_refused_token_says_why_in_the_body_too() {
+    let auth = auth();
+    let addr = serve(app(auth.clone())).await;
+    let revoked = auth
+        .create_access_token(&Grant::to("user1").scopes([REPORTS_READ]))
+        .unwrap();
+    auth.revoke(&auth.verify(&revoked).unwrap()).await.unwrap();
+    let refresh = auth.create_refresh_token(&Grant::to("user1")).unwrap();
+    let cases = [
+        (
+            Payload::access()
+                .set("iat", at(-700))
+                .set("nbf", at(-700))
+                .set("exp", at(-100))
+                .sign(),
+            "token_expired",
+            "expired",
+        ),
+        (
+            Payload::access().sign_as(forge::HEADER, ATTACKER_SECRET),
+            "invalid_token",
+            "signature",
+        ),
+        (refresh, "invalid_token", "wrong_type"),
+        (revoked, "invalid_token", "revoked"),
+        (
+            Payload::access().without("sub").sign(),
+            "invalid_token",
+            "missing_claim",
+        ),
+    ];
+    for (token, error, reason) in cases {
+        let reply = Call::get("/protected").bearer(&token).send(addr).await;
+        assert_eq!(reply.status, 401, "{reason}: {}", reply.text());
+        let body = reply.json();
+        assert_eq!(body["error"], error, "{body}");
+        assert_eq!(body["reason"], reason, "{body}");
+        assert!(body["message"].is_string(), "AuthX's member stays: {body}");
+    }
+    let missing = Call::get("/protected").send(addr).await;
+    assert_eq!(missing.json().get("reason"), None, "no token, no reason");
 }

@@ -58,8 +58,25 @@ pub enum AuthErrorKind {
 /// | too many login attempts | 429 + `Retry-After` | none | `too_many_attempts` |
 /// | cookie token on an unsafe method, CSRF header missing or wrong | 403 | none | `csrf_failed` |
 ///
-/// The JSON body is `{"error": "<code>", "message": "<human text>"}`, or whatever the
-/// [`AuthBuilder::error_body`](crate::AuthBuilder::error_body) hook renders. No answer ever
+/// The JSON body is `{"error": "<code>", "message": "<human text>"}` (AuthX's), plus, when a
+/// token was refused, `"reason"`: why, the same for every client ([`TokenError::reason`]):
+///
+/// | `reason` | the token |
+/// |---|---|
+/// | `expired` | has expired (`error` is then `token_expired`) |
+/// | `not_yet_valid`, `issued_in_future` | is from the future (`nbf`, `iat`) |
+/// | `signature` | has a signature that does not match |
+/// | `algorithm`, `unknown_key`, `critical` | names an algorithm, key or extension not accepted |
+/// | `malformed`, `too_large`, `missing_claim` | is not a well-formed token of ours |
+/// | `wrong_type` | is a refresh token where an access token belongs, or the reverse |
+/// | `audience`, `issuer` | is meant for another audience, or from another issuer |
+/// | `revoked` | was revoked (a logout, a password change) |
+/// | `reused` | is a refresh token presented again after it was replaced |
+/// | `not_renewable` | was issued by another issuer and cannot be refreshed here |
+/// | `unknown_user` | names a user that no longer exists |
+///
+/// Or the body is whatever the [`AuthBuilder::error_body`](crate::AuthBuilder::error_body)
+/// hook renders from [`ErrorParts`](crate::ErrorParts). No answer ever
 /// carries a secret, a signature, a token or a panic message.
 #[derive(Clone)]
 pub struct AuthError {
@@ -151,6 +168,15 @@ impl AuthError {
             AuthErrorKind::TooManyAttempts(_) => "too_many_attempts",
             AuthErrorKind::Csrf(_) => "csrf_failed",
             AuthErrorKind::Denied => "access_denied",
+        }
+    }
+
+    /// Why the token was refused ([`TokenError::reason`]), for a refusal of a token: the
+    /// body's `reason` member.
+    pub fn reason(&self) -> Option<&'static str> {
+        match self.kind {
+            AuthErrorKind::InvalidToken(error) => Some(error.reason()),
+            _ => None,
         }
     }
 
@@ -322,9 +348,13 @@ impl IntoResponse for AuthError {
                 status: self.status(),
                 code: self.code(),
                 message: self.message(),
+                reason: self.reason(),
             })
         } else {
-            let body = serde_json::json!({ "error": self.code(), "message": self.message() });
+            let mut body = serde_json::json!({ "error": self.code(), "message": self.message() });
+            if let Some(reason) = self.reason() {
+                body["reason"] = reason.into();
+            }
             let mut response = Response::new(body.to_string().into());
             response
                 .headers_mut()

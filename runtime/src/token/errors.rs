@@ -68,6 +68,34 @@ pub enum TokenError {
     StoreUnavailable,
 }
 
+impl TokenError {
+    /// A stable, machine-readable name for the reason, as the JSON body of a refusal carries
+    /// it in `reason` (`"expired"`, `"signature"`, `"revoked"`, ...): what a client shows or
+    /// branches on without parsing `WWW-Authenticate`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::TooLarge => "too_large",
+            Self::Algorithm => "algorithm",
+            Self::UnknownKey => "unknown_key",
+            Self::Critical => "critical",
+            Self::Signature => "signature",
+            Self::MissingClaim(_) => "missing_claim",
+            Self::Expired => "expired",
+            Self::NotYetValid => "not_yet_valid",
+            Self::IssuedInFuture => "issued_in_future",
+            Self::WrongType => "wrong_type",
+            Self::Audience => "audience",
+            Self::Issuer => "issuer",
+            Self::NotRenewable => "not_renewable",
+            Self::Revoked => "revoked",
+            Self::Reused => "reused",
+            Self::UnknownUser => "unknown_user",
+            Self::StoreUnavailable => "store_unavailable",
+        }
+    }
+}
+
 /// Why a token could not be issued. These are server-side mistakes (a grant asking for a
 /// reserved claim, say), answered with a 500 that reveals nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
