@@ -114,14 +114,20 @@ pub fn cli(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-/// Whether Debian's `redis-server` is installed (a bench skips its Redis rows without it; a
-/// test fails instead, through [`RedisServer::start`]).
+/// Whether Debian's `redis-server` is installed: a bench run by hand skips its Redis rows
+/// without it (a test fails instead, through [`RedisServer::start`]). Under `CI=true` a
+/// missing server fails here too: a broken install must not pass for a skip.
 pub fn installed() -> bool {
-    Command::new("redis-server")
+    let found = Command::new("redis-server")
         .arg("--version")
         .stdout(Stdio::null())
         .status()
-        .is_ok_and(|status| status.success())
+        .is_ok_and(|status| status.success());
+    assert!(
+        found || std::env::var_os("CI").is_none(),
+        "redis-server is not installed and CI is set: .ci/run installs it"
+    );
+    found
 }
 
 /// A free loopback port.

@@ -35,6 +35,7 @@
 
 mod auth;
 mod http;
+mod sessions;
 mod store;
 mod throttle;
 mod token;
@@ -51,6 +52,8 @@ pub mod __private;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sessions;
 #[cfg(test)]
 mod tests_verified_cache;
 
