@@ -6,7 +6,7 @@
 //! Everything measured runs on the test's own thread: the axum router is driven in-process
 //! with `tower::ServiceExt::oneshot` and polled once, with no runtime and no other thread.
 
-#[path = "../benches/common/mod.rs"]
+#[path = "../benches/common/fixture.rs"]
 mod common;
 
 #[path = "../benches/common/app.rs"]

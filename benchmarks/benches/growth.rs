@@ -56,7 +56,7 @@ mod declared_300 {
 }
 
 mod declared_5000 {
-    include!("../tests/fixtures/scopes_5000.rs");
+    include!("../../tests/fixtures/scopes_5000.rs");
 }
 
 /// Dimension 2's registry: 500 short names, so that a token can carry them all.

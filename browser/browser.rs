@@ -17,9 +17,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 
-#[path = "app.rs"]
+#[path = "../examples/quickstart/app.rs"]
 mod app;
-#[path = "users.rs"]
+#[path = "../examples/quickstart/users.rs"]
 mod users;
 
 // The quickstart's scopes: this block must match the one in main.rs (app.rs and users.rs name
@@ -438,6 +438,11 @@ async fn log_out(page: &Page<'_>) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cookie_mode_page_in_chromium() {
+    if !jwtguard_tests::installed("chromium", "chromium")
+        || !jwtguard_tests::installed("chromedriver", "chromium-driver")
+    {
+        return;
+    }
     let started = Instant::now();
     let addr = serve_quickstart().await;
     let mut driver = Driver::start();
