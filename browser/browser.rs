@@ -43,9 +43,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// The quickstart's router with its `Auth` built as main.rs builds it in cookie mode, on a free
 /// loopback port, with the client's address as connect info (login throttling needs it).
 async fn serve_quickstart() -> SocketAddr {
-    let cookies = jwtguard::Cookies::default()
-        .insecure_for_local_development()
-        .implicit_refresh(Duration::from_secs(120), ["/logout"]);
+    let cookies = jwtguard::Cookies::default().insecure_for_local_development();
     let auth = jwtguard::Auth::builder()
         .secret(SECRET)
         .cookies(cookies)

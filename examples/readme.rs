@@ -19,7 +19,7 @@ use axum::{
     Json, Router,
     routing::{get, post},
 };
-use jwtguard::{Auth, AuthError, Claims, Grant, login, protected, refresh, scopes};
+use jwtguard::{AuthError, Claims, Grant, login, protected, refresh, scopes};
 
 #[derive(serde::Deserialize)]
 struct LoginForm {
@@ -70,7 +70,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/settings", post(settings))
         .route("/login", post(log_in))
         .route("/refresh", post(renew))
-        .with_state(Auth::from_env()?); // JWT_SECRET_KEY, at least 32 bytes
+        .with_state(jwtguard::AuthBuilder::from_env()?.build()?); // JWT_SECRET_KEY, at least 32 bytes
     let listener = tokio::net::TcpListener::bind("127.0.0.1:8000").await?;
     axum::serve(listener, app).await?;
     Ok(())

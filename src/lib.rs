@@ -34,12 +34,13 @@
 #![forbid(unsafe_code)]
 
 mod auth;
-mod http;
+mod clock;
+mod random;
 mod sessions;
 mod store;
 mod throttle;
 mod token;
-mod username;
+mod web;
 
 #[cfg(feature = "password")]
 pub mod password;
@@ -50,25 +51,11 @@ pub mod openapi;
 #[doc(hidden)]
 pub mod __private;
 
-#[cfg(test)]
-mod tests;
-#[cfg(test)]
-mod tests_sessions;
-#[cfg(test)]
-mod tests_verified_cache;
-
 pub use auth::{
     Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_REFRESH_GRACE,
-    DEFAULT_REFRESH_TTL, ErrorBody, ErrorParts,
+    DEFAULT_REFRESH_TTL,
 };
 pub use cookie::SameSite;
-pub use http::bearer::MAX_AUTHORIZATION_LEN;
-pub use http::client::TrustedProxies;
-pub use http::cookies::{Cookies, TokenLocation};
-pub use http::current_user::{CurrentUser, LoadUser};
-pub use http::error::{AuthError, AuthErrorKind};
-pub use http::implicit::implicit_refresh;
-pub use http::token_endpoint::PasswordGrant;
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;
 pub use store::memory::{DEFAULT_CAPACITY as MEMORY_STORE_CAPACITY, MemoryStore};
@@ -84,35 +71,17 @@ pub use token::kind::TokenKind;
 pub use token::revocation::{Store, StoreError};
 pub use token::scope::{Registry, Scope};
 pub use token::verify::MAX_TOKEN_LEN;
+pub use web::bearer::MAX_AUTHORIZATION_LEN;
+pub use web::client::TrustedProxies;
+pub use web::cookies::{Cookies, TokenLocation};
+pub use web::current_user::{CurrentUser, LoadUser};
+pub use web::error::{AuthError, AuthErrorKind, ErrorBody, ErrorParts};
+pub use web::implicit::{ImplicitRefresh, implicit_refresh};
+pub use web::token_endpoint::PasswordGrant;
 
-/// The revocation port: the trait jwtguard's stores implement and the types of its operations.
-/// Use a store through [`AuthBuilder::store`] and the [`Auth`] methods `revoke`,
-/// `revoke_family` and `revoke_all`; the trait is sealed.
-///
-/// # The stores, and what each operation costs
-///
-/// | operation | [`MemoryStore`] (default) | `RedisStore` (feature `redis`) |
-/// |---|---|---|
-/// | the check of every protected request | one atomic load while nothing is revoked; else a read lock and up to three hash lookups | the same, on the instance's in-process mirror: no network |
-/// | login (reads the subject's version) | a read lock | the mirror: no network |
-/// | refresh (rotate the session's one record; on reuse, revoke the family) | a lock on the sessions (not the one checks read) | one round trip (a Lua script), plus `WAIT` if replicas are awaited |
-/// | logout, logout-all, `revoke*` | a write lock | one round trip (a Lua script that also publishes), plus `WAIT` if replicas are awaited |
-/// | a login attempt (throttling) | a lock on a bounded cache | one round trip (a Lua script) |
-///
-/// What the stores hold grows with sessions and revocations, never with refreshes: one record
-/// per refreshed session (its current refresh token's id and the one before), one entry per
-/// revocation.
-///
-/// `RedisStore`'s mirror is loaded in batches from sorted sets of its own when it subscribes
-/// and kept current by the scripts' pub/sub messages: a revocation made on one instance is
-/// enforced on the others within milliseconds (the tests hold it to under 1 s); if the events
-/// stop arriving, the revision every write moves gives it away at the next heartbeat and the
-/// mirror reloads (about 2 s in all). It fails closed: before the mirror has loaded, while its
-/// subscription is down or silent (pinged every second), and while Redis cannot be reached,
-/// every request that needs the store is answered 503 with `Retry-After`, never with a guess;
-/// it reconnects and reloads by itself, merging, never forgetting. Every entry, in both
-/// stores, outlives what it guards by the larger of the leeway and the clock skew plus a
-/// minute, then expires.
+// The store port's operations, for the benchmarks and the allocation counts only: the port is
+// sealed (see `Store`), so none of these types is part of the API.
+#[doc(hidden)]
 pub mod revocation {
     pub use crate::token::revocation::{
         Charge, Consumed, Limits, Presented, Refusal, Rotation, Store, StoreError, StoreFuture,
@@ -616,7 +585,7 @@ pub use jwtguard_macros::token_endpoint;
 /// refresh token from a JSON body `{"refresh_token": "..."}`; one with parameters leaves the
 /// body to them. Before the body runs, the token's
 /// session is revoked: its refresh family, that is every access and refresh token issued
-/// since the login it came from ([`Auth::revoke_family`]); with `everywhere`, every token of
+/// since the login it came from ([`Auth::revoke_session`]); with `everywhere`, every token of
 /// its subject issued so far ([`Auth::revoke_all`], the subject's version moves on). Revoked
 /// tokens are then a 401 `invalid_token`, "The token has been revoked", on every instance
 /// sharing the store. A store that cannot record the revocation is a 503 and the body does
@@ -639,7 +608,7 @@ pub use jwtguard_macros::token_endpoint;
 /// }
 /// ```
 ///
-/// Without the macro: take `Claims` and call `auth.revoke_family(&claims).await` (or
+/// Without the macro: take `Claims` and call `auth.revoke_session(&claims).await` (or
 /// `auth.revoke_all(claims.sub())`) in your handler.
 pub use jwtguard_macros::logout;
 

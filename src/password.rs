@@ -13,7 +13,6 @@
 //! # Ok::<(), jwtguard::password::HashError>(())
 //! ```
 
-use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
 
@@ -25,7 +24,7 @@ pub struct HashError;
 /// A PHC string (`$argon2id$v=19$...`) of `password` with a random salt and the `argon2`
 /// crate's default (OWASP-recommended) parameters.
 pub fn hash(password: &str) -> Result<String, HashError> {
-    let salt = SaltString::generate(&mut OsRng);
+    let salt = SaltString::generate(&mut crate::random::rng());
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())

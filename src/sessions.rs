@@ -3,13 +3,13 @@
 //! in `store/`; `auth.rs` holds the configuration and issuing.
 
 use crate::auth::{Auth, STORE_MARGIN};
-use crate::http::error::AuthError;
+use crate::clock::now;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::TokenError;
 use crate::token::grant::Grant;
 use crate::token::issue::{Session, TokenResponse, secs};
 use crate::token::revocation::{Consumed, Rotation, StoreError};
-use crate::token::verify::now;
+use crate::web::error::AuthError;
 
 impl Auth {
     /// The next pair of `token`'s session, once the store has rotated it: same family,
@@ -37,7 +37,7 @@ impl Auth {
             let session = Session {
                 version,
                 family: token.jti(),
-                family_exp: token.exp.min(now.saturating_add(self.inner.family_ttl)),
+                family_exp: token.exp.min(now.saturating_add(self.inner.session_ttl)),
             };
             (session, i64::MAX)
         } else {
@@ -127,19 +127,19 @@ impl Auth {
 
     /// Revokes the token's whole session: every access and refresh token of its refresh
     /// family, the ones issued before and after it (logout).
-    pub async fn revoke_family<E>(&self, claims: &Claims<E>) -> Result<(), StoreError> {
-        if claims.family().is_empty() {
+    pub async fn revoke_session<E>(&self, claims: &Claims<E>) -> Result<(), StoreError> {
+        if claims.session().is_empty() {
             return self.revoke(claims).await;
         }
         // An access token does not say when its family ends: until the longest it could.
         let end = claims
             .verified
             .fam_exp
-            .unwrap_or_else(|| now().saturating_add(self.inner.family_ttl))
+            .unwrap_or_else(|| now().saturating_add(self.inner.session_ttl))
             .max(claims.exp());
         self.inner
             .store
-            .revoke_family(claims.family(), self.retained_until(end))
+            .revoke_family(claims.session(), self.retained_until(end))
             .await
     }
 
@@ -151,7 +151,7 @@ impl Auth {
         let now = now();
         let longest = self
             .inner
-            .family_ttl
+            .session_ttl
             .max(secs(self.inner.issuer.access_ttl));
         // `retained_until` of a duration is that duration with the margins.
         let lifetime = self.retained_until(longest);
@@ -162,3 +162,7 @@ impl Auth {
             .map(|_| ())
     }
 }
+
+#[cfg(test)]
+#[path = "sessions_tests.rs"]
+mod tests;

@@ -51,7 +51,7 @@ fn main() {
             scopes: claims.scopes(),
         },
         ver: claims.version(),
-        fam: claims.family().to_owned(),
+        fam: claims.session().to_owned(),
         fam_exp: payload["fam_exp"].as_i64().expect("fam_exp"),
     };
     let key = EncodingKey::from_secret(SECRET.as_bytes());

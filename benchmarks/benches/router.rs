@@ -202,7 +202,7 @@ impl Stores {
                     let claims = auth.verify(&other.access_token).expect("valid");
                     auth.revoke(&claims).await.expect("revoke");
                     if i % 3 == 0 {
-                        auth.revoke_family(&claims).await.expect("revoke family");
+                        auth.revoke_session(&claims).await.expect("revoke family");
                     }
                     if i % 7 == 0 {
                         auth.revoke_all(claims.sub()).await.expect("revoke all");

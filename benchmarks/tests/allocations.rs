@@ -175,7 +175,7 @@ fn the_revocation_check_allocates_nothing_even_with_live_revocations() {
                 .expect("token");
             let claims = auth.verify(&other).expect("valid");
             auth.revoke(&claims).await.expect("revoke");
-            auth.revoke_family(&claims).await.expect("revoke family");
+            auth.revoke_session(&claims).await.expect("revoke family");
         }
         auth.revoke_all("someone-else").await.expect("revoke all");
     });

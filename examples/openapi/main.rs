@@ -28,7 +28,7 @@ jwtguard::scopes! {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let auth = if std::env::var_os("JWT_SECRET_KEY").is_some() {
-        jwtguard::Auth::from_env()?
+        jwtguard::AuthBuilder::from_env()?.build()?
     } else {
         eprintln!("warning: JWT_SECRET_KEY is not set; signing with a random development secret");
         jwtguard::Auth::builder().random_secret().build()?

@@ -1,5 +1,7 @@
 //! The routes of the quickstart.
 
+use std::time::Duration;
+
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::Html;
@@ -7,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router, middleware};
 use jwtguard::{
-    Auth, AuthError, Claims, Grant, PasswordGrant, implicit_refresh, login, logout, protected,
-    refresh, token_endpoint,
+    Auth, AuthError, Claims, Grant, ImplicitRefresh, PasswordGrant, implicit_refresh, login,
+    logout, protected, refresh, token_endpoint,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -18,7 +20,7 @@ use tracing::Level;
 use crate::users;
 
 pub(crate) fn router(auth: Auth) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/", get(page))
         .route("/login", post(log_in))
         .route("/token", post(token))
@@ -29,12 +31,17 @@ pub(crate) fn router(auth: Auth) -> Router {
         .route("/me", get(me))
         .route("/reports", get(reports))
         .route("/admin", get(admin))
-        .route("/settings", post(settings))
-        // In cookie mode, answers renew an access cookie about to expire.
-        .layer(middleware::from_fn_with_state(
-            auth.clone(),
+        .route("/settings", post(settings));
+    // In cookie mode, answers renew an access cookie about to expire (bearer clients refresh
+    // for themselves).
+    let routes = match ImplicitRefresh::new(&auth, Duration::from_secs(120)) {
+        Ok(renew) => routes.layer(middleware::from_fn_with_state(
+            renew.excluding(["/logout"]),
             implicit_refresh,
-        ))
+        )),
+        Err(_) => routes,
+    };
+    routes
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))

@@ -42,8 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .parse::<std::net::IpAddr>()
         .is_ok_and(|ip| ip.is_loopback())
         || host == "localhost";
-    let cookies = jwtguard::Cookies::default()
-        .implicit_refresh(std::time::Duration::from_secs(120), ["/logout"]);
+    let cookies = jwtguard::Cookies::default();
     let cookies = if loopback {
         cookies.insecure_for_local_development()
     } else {

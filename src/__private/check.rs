@@ -13,7 +13,7 @@ use http::request::Parts;
 
 use super::guard::HasAuth;
 use crate::auth::Auth;
-use crate::http::error::{AuthError, AuthErrorKind};
+use crate::web::error::{AuthError, AuthErrorKind};
 
 /// What a check may return: `bool`, or `Result<bool, E>` whose error is logged.
 pub trait CheckOutcome {

@@ -6,12 +6,12 @@ use axum_core::extract::{FromRef, FromRequestParts};
 use http::request::Parts;
 
 use crate::auth::Auth;
-use crate::http::error::{AuthError, AuthErrorKind};
-use crate::http::extract::{missing, verified};
-use crate::http::locate::{check_csrf, locate};
 use crate::token::claims::{Claims, Verified};
 use crate::token::kind::TokenKind;
 use crate::token::scope::{Registry, ScopeSet};
+use crate::web::error::{AuthError, AuthErrorKind};
+use crate::web::extract::{missing, verified};
+use crate::web::locate::{check_csrf, locate};
 
 /// What a `#[protected]` route requires, computed at compile time.
 #[derive(Debug)]

@@ -10,13 +10,6 @@ use crate::auth::Auth;
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use crate::http::client::client_address;
-use crate::http::error::{AuthError, render_with};
-use crate::http::extract::{claims, missing};
-use crate::http::locate::{check_csrf, locate};
-use crate::http::refresh_body::refresh_token;
-use crate::http::respond::{pair_answer, pair_answer_to};
-use crate::http::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
 use crate::throttle::{Attempt, LoginClient};
 use crate::token::claims::{Claims, Verified, scope_names};
 use crate::token::errors::IssueError;
@@ -24,6 +17,13 @@ use crate::token::grant::{Grant, intersect, scope_list};
 use crate::token::issue::TokenResponse;
 use crate::token::kind::TokenKind;
 use crate::token::scope::covers;
+use crate::web::client::client_address;
+use crate::web::error::{AuthError, render_with};
+use crate::web::extract::{claims, missing};
+use crate::web::locate::{check_csrf, locate};
+use crate::web::refresh_body::refresh_token;
+use crate::web::respond::{pair_answer, pair_answer_to};
+use crate::web::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
 
 /// What a `#[login]` or `#[refresh]` handler may return.
 #[diagnostic::on_unimplemented(
@@ -79,7 +79,7 @@ where
 fn refuse_another_site(parts: &Parts, auth: &Auth, why: &'static str) -> Result<(), AuthError> {
     match &auth.inner.cookies {
         Some(cookies) if cookies.sent_by_another_site(parts) => {
-            Err(AuthError::new(crate::http::error::AuthErrorKind::Csrf(why)).with_auth(auth))
+            Err(AuthError::new(crate::web::error::AuthErrorKind::Csrf(why)).with_auth(auth))
         }
         _ => Ok(()),
     }
@@ -142,7 +142,7 @@ pub fn login<G: IntoGrant>(
         Err(response) => return render_with(response, &signer.0),
     };
     grant.clamp_to(ceiling);
-    let fresh = grant.fresh.unwrap_or(true);
+    let fresh = grant.fresh;
     answer(&signer.0, &grant, fresh)
 }
 
@@ -406,7 +406,7 @@ async fn oauth_pair(
     let pair = match renewing {
         Some(token) => auth.rotate_pair(token, &grant).await,
         None => auth
-            .issue_pair(&grant, grant.fresh.unwrap_or(true))
+            .issue_pair(&grant, grant.fresh)
             .map_err(AuthError::from),
     };
     match pair {

@@ -8,12 +8,12 @@ use http::request::Parts;
 
 use super::guard::HasAuth;
 use crate::auth::Auth;
-use crate::http::error::AuthError;
-use crate::http::extract::missing;
-use crate::http::locate::{Found, check_csrf, locate};
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::TokenError;
 use crate::token::kind::TokenKind;
+use crate::web::error::AuthError;
+use crate::web::extract::missing;
+use crate::web::locate::{Found, check_csrf, locate};
 
 /// The extractor `#[logout]` inserts as the handler's first parameter: a token of the
 /// session to end. A logout must work when the access token has run out (an idle page, a
@@ -53,7 +53,7 @@ where
 
 impl LogoutGuard {
     fn new(auth: Auth, token: Verified) -> Self {
-        let expired = token.exp <= crate::token::verify::now();
+        let expired = token.exp <= crate::clock::now();
         Self {
             auth,
             token,
@@ -67,7 +67,7 @@ impl LogoutGuard {
 fn another_site(parts: &Parts, auth: &Auth) -> Result<(), Response> {
     match &auth.inner.cookies {
         Some(cookies) if cookies.sent_by_another_site(parts) => Err(AuthError::new(
-            crate::http::error::AuthErrorKind::Csrf("A logout from another site is refused"),
+            crate::web::error::AuthErrorKind::Csrf("A logout from another site is refused"),
         )
         .with_auth(auth)
         .into_response()),
@@ -121,7 +121,7 @@ where
         let token = match session_token(&parts, &auth) {
             Ok(Some(token)) => token,
             Ok(None) => {
-                let sent = crate::http::refresh_body::refresh_token(&parts, body)
+                let sent = crate::web::refresh_body::refresh_token(&parts, body)
                     .await
                     .map_err(|refusal| refuse(&auth, refusal))?
                     .ok_or_else(|| refuse(&auth, missing(&auth)))?;
@@ -176,14 +176,14 @@ fn checked(
 fn ended_or_live(auth: &Auth, token: &str, kind: TokenKind) -> Result<Verified, TokenError> {
     match auth.verified(token, kind, None) {
         Err(TokenError::Expired) => {
-            let exp = crate::http::cookies::unverified_exp(token).ok_or(TokenError::Malformed)?;
+            let exp = crate::web::cookies::unverified_exp(token).ok_or(TokenError::Malformed)?;
             let verified = auth
                 .inner
                 .verifier
                 .verify(token, kind, None, exp.saturating_sub(1))?;
             let session_end = verified.fam_exp.filter(|_| !verified.fam().is_empty());
             match session_end {
-                Some(end) if crate::token::verify::now() < end && verified.own_key => Ok(verified),
+                Some(end) if crate::clock::now() < end && verified.own_key => Ok(verified),
                 _ => Err(TokenError::Expired),
             }
         }
@@ -214,7 +214,7 @@ impl LogoutGuard {
         } else if everywhere {
             self.auth.revoke_all(claims.sub()).await
         } else {
-            self.auth.revoke_family(&claims).await
+            self.auth.revoke_session(&claims).await
         };
         ended.map_err(|_| {
             AuthError::from(TokenError::StoreUnavailable)

@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use super::expiring::Expiring;
 use super::revocations::{Kind, POISONED, Revocations};
+use crate::throttle::counters::{Counter, charge};
 use crate::token::revocation::{
     Charge, Consumed, Limits, Presented, Refusal, Rotation, Sealed, Store, StoreError, StoreFuture,
     Success, Verdict,
 };
-use crate::token::throttle::{Counter, charge};
 
 /// The most login-attempt counters a `MemoryStore` keeps (usernames and addresses together);
 /// beyond, the coldest are evicted. About 10 MB at most.
@@ -180,7 +180,7 @@ fn ready<'a, T: Send + 'a>(value: Result<T, StoreError>) -> StoreFuture<'a, T> {
 }
 
 fn now() -> i64 {
-    crate::token::verify::now()
+    crate::clock::now()
 }
 
 impl Sealed for MemoryStore {}

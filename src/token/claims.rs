@@ -400,9 +400,10 @@ impl<E> Claims<E> {
         self.extra
     }
 
-    /// `fam`: the refresh family the token belongs to; a family starts at a login and every
-    /// refresh continues it (empty for a token issued without one).
-    pub fn family(&self) -> &str {
+    /// `fam`: the id of the session the token belongs to; a session starts at a login and
+    /// every refresh continues it (empty for a token issued without one). The claim keeps
+    /// its AuthX name (a "refresh family").
+    pub fn session(&self) -> &str {
         self.verified.fam()
     }
 

@@ -220,6 +220,9 @@ pub enum ConfigError {
     /// A trusted proxy network is not an address or CIDR block (`10.0.0.0/8`, `2001:db8::/32`).
     #[error("trusted proxies: `{0}` is not an address or CIDR block such as 10.0.0.0/8")]
     Proxy(String),
+    /// A header name given in the configuration is not a valid HTTP header name.
+    #[error("`{0}` is not a valid HTTP header name")]
+    HeaderName(String),
     /// An environment variable holds something that is not what it should be.
     #[error("{name} must be {expected}")]
     BadVariable {

@@ -47,7 +47,7 @@ pub(crate) const RESERVED_HEADERS: &[&str] = &[
 #[derive(Clone)]
 pub struct Grant {
     pub(crate) sub: String,
-    pub(crate) fresh: Option<bool>,
+    pub(crate) fresh: bool,
     pub(crate) scopes: Vec<Cow<'static, str>>,
     pub(crate) refresh_scopes: Option<Vec<Cow<'static, str>>>,
     pub(crate) extra: Result<Option<Map<String, Value>>, IssueError>,
@@ -72,7 +72,7 @@ impl Grant {
     pub fn to(sub: impl fmt::Display) -> Self {
         Self {
             sub: sub.to_string(),
-            fresh: None,
+            fresh: true,
             scopes: Vec::new(),
             refresh_scopes: None,
             extra: Ok(None),
@@ -202,10 +202,15 @@ impl Grant {
         self
     }
 
-    /// Marks the access token fresh or not. A `#[login]` grant is fresh unless set to `false`
-    /// here; a `#[refresh]` grant is never fresh.
+    /// Marks the access token fresh or not. A grant is fresh unless set to `false` here,
+    /// wherever it is signed (`#[login]`, the token endpoint, [`Auth::create_token_pair`],
+    /// [`Auth::create_access_token`]): signing a grant is a login. A renewal (`#[refresh]`,
+    /// implicit refresh) is never fresh, whatever its grant says.
+    ///
+    /// [`Auth::create_token_pair`]: crate::Auth::create_token_pair
+    /// [`Auth::create_access_token`]: crate::Auth::create_access_token
     pub fn fresh(mut self, fresh: bool) -> Self {
-        self.fresh = Some(fresh);
+        self.fresh = fresh;
         self
     }
 

@@ -141,16 +141,11 @@ impl Id {
     }
 }
 
-/// `N` random ids, from `rand`'s `ThreadRng`: a ChaCha12 CSPRNG per thread, seeded and
-/// regularly reseeded (every 64 KiB) from the OS, and reseeded in a child after `fork`.
-/// Unpredictable, as a CSRF value must be, without a system call per pair (that call was 18 %
-/// of a pair's cost, measured with perf) and without an allocation per id.
+/// `N` random ids from [`crate::random`]: unpredictable, as a CSRF value must be, without an
+/// allocation per id.
 pub(crate) fn ids<const N: usize>() -> Result<[Id; N], IssueError> {
-    use rand::RngCore as _;
     let mut bytes = [[0u8; 16]; N];
-    rand::thread_rng()
-        .try_fill_bytes(bytes.as_flattened_mut())
-        .map_err(|_| IssueError::Random)?;
+    crate::random::fill(bytes.as_flattened_mut()).map_err(|_| IssueError::Random)?;
     let mut ids = [const { Id([0; 22]) }; N];
     for (id, raw) in ids.iter_mut().zip(bytes) {
         // 16 bytes are always 22 characters; anything else would be a bug, not an id.

@@ -1,5 +1,5 @@
 //! The token core: keys, claims, scopes, verification and issuing, and the ports to the stores
-//! (revocation, throttling). It knows nothing of HTTP, so benches drive it directly and another
+//! (revocation; the throttle counters are `crate::throttle::counters`). It knows nothing of HTTP, so benches drive it directly and another
 //! framework could reuse it.
 
 pub(crate) mod claims;
@@ -11,6 +11,5 @@ pub(crate) mod kind;
 pub(crate) mod parse;
 pub(crate) mod revocation;
 pub(crate) mod scope;
-pub(crate) mod throttle;
 pub(crate) mod verified_cache;
 pub(crate) mod verify;

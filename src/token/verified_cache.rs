@@ -99,11 +99,11 @@ pub(crate) struct VerifiedCache {
 }
 
 impl VerifiedCache {
-    /// A cache of `capacity` entries, keyed from the operating system's random source; `None`
-    /// (run without the cache, verifying every token in full) when that source fails.
+    /// A cache of `capacity` entries, keyed from [`crate::random`]; `None` (run without the
+    /// cache, verifying every token in full) when that source fails.
     pub(crate) fn new(capacity: usize) -> Option<Self> {
         let mut seed = [0u8; 32];
-        if let Err(error) = getrandom::getrandom(&mut seed) {
+        if let Err(error) = crate::random::fill(&mut seed) {
             tracing::warn!(
                 %error,
                 "jwtguard: no randomness for the verified-token cache; running without it"
@@ -302,3 +302,7 @@ mod tests {
         assert!(kept >= 12, "only {kept} of 16 hot entries survived");
     }
 }
+
+#[cfg(test)]
+#[path = "verified_cache_tests.rs"]
+mod through_the_verifier;

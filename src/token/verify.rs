@@ -38,12 +38,6 @@ pub(crate) struct Verifier {
     pub(crate) store: std::sync::Arc<dyn Store>,
 }
 
-pub(crate) fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-}
-
 /// A token that passed every check, as the verifier hands it over: just parsed (borrowing
 /// from the decoded payload, nothing kept yet), or out of the verified-token cache.
 pub(crate) enum Checked<'a> {

@@ -8,8 +8,8 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jwtguard::{
-    Auth, Claims, Cookies, Grant, TokenLocation, implicit_refresh, login, logout, protected,
-    refresh,
+    Auth, Claims, Cookies, Grant, ImplicitRefresh, TokenLocation, implicit_refresh, login, logout,
+    protected, refresh,
 };
 use jwtguard_tests::forge::claims_of;
 use jwtguard_tests::{Call, Reply, serve};
@@ -47,8 +47,15 @@ fn app(auth: Auth) -> Router {
         .route("/logout", post(log_out))
         .route("/me", get(me))
         .route("/save", post(save).put(save).get(save))
-        .layer(from_fn_with_state(auth.clone(), implicit_refresh))
         .with_state(auth)
+}
+
+/// [`app`] renewing access cookies that expire within `window` (the logout route excluded).
+fn renewing(auth: Auth, window: Duration) -> Router {
+    let renew = ImplicitRefresh::new(&auth, window)
+        .expect("cookie mode")
+        .excluding(["/logout"]);
+    app(auth).layer(from_fn_with_state(renew, implicit_refresh))
 }
 
 fn cookie_auth(cookies: Cookies) -> Auth {
@@ -389,12 +396,8 @@ async fn the_refresh_cookie_renews_with_its_csrf_value_and_logout_clears_everyth
 
 #[tokio::test]
 async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_token() {
-    let inside = cookie_auth(
-        Cookies::default()
-            .without_host_prefix()
-            .implicit_refresh(Duration::from_secs(3600), ["/logout"]),
-    );
-    let addr = serve(app(inside)).await;
+    let inside = cookie_auth(Cookies::default().without_host_prefix());
+    let addr = serve(renewing(inside, Duration::from_secs(3600))).await;
     let jar = login(addr).await;
     let reply = jar.call("GET", "/me").send(addr).await;
     assert_eq!(reply.status, 200);
@@ -474,9 +477,8 @@ async fn implicit_refresh_renews_only_inside_the_window_and_never_a_revoked_toke
     assert!(set_cookies(&reply).is_empty());
 
     // Outside the window: nothing renewed.
-    let outside =
-        cookie_auth(Cookies::default().implicit_refresh(Duration::from_secs(60), ["/logout"]));
-    let addr = serve(app(outside)).await;
+    let outside = cookie_auth(Cookies::default());
+    let addr = serve(renewing(outside, Duration::from_secs(60))).await;
     let jar = login(addr).await;
     let reply = jar.call("GET", "/me").send(addr).await;
     assert_eq!(reply.status, 200);

@@ -100,7 +100,7 @@ async fn an_expired_token_ends_its_own_session_only_and_only_while_it_lasts() {
     let auth = Auth::builder()
         .secret(SECRET)
         .access_ttl(Duration::from_secs(1))
-        .family_ttl(Duration::from_secs(3))
+        .session_ttl(Duration::from_secs(3))
         .build()
         .expect("auth");
     let addr = serve(app(auth)).await;

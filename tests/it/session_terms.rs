@@ -10,8 +10,8 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use jwtguard::{
-    Auth, AuthError, Claims, Cookies, Grant, PasswordGrant, implicit_refresh, login, protected,
-    refresh, token_endpoint,
+    Auth, AuthError, Claims, Cookies, Grant, ImplicitRefresh, PasswordGrant, implicit_refresh,
+    login, protected, refresh, token_endpoint,
 };
 use jwtguard_tests::forge::claims_of;
 use jwtguard_tests::{Call, Reply, serve};
@@ -265,7 +265,7 @@ async fn refresh_token_pair_keeps_them() {
 async fn no_renewed_token_outlives_the_session() {
     // The session ends 30 minutes after the login, before the login's refresh lifetime.
     let auth = builder()
-        .family_ttl(Duration::from_secs(1800))
+        .session_ttl(Duration::from_secs(1800))
         .build()
         .expect("auth");
     let addr = serve(app(auth)).await;
@@ -291,11 +291,11 @@ async fn no_renewed_token_outlives_the_session() {
 
 #[tokio::test]
 async fn implicit_refresh_keeps_them() {
-    let auth = builder()
-        .cookies(Cookies::default().implicit_refresh(Duration::from_secs(3600), ["/logout"]))
-        .build()
-        .expect("auth");
-    let addr = serve(app(auth.clone()).layer(from_fn_with_state(auth, implicit_refresh))).await;
+    let auth = builder().cookies(Cookies::default()).build().expect("auth");
+    let renew = ImplicitRefresh::new(&auth, Duration::from_secs(3600))
+        .expect("cookie mode")
+        .excluding(["/logout"]);
+    let addr = serve(app(auth).layer(from_fn_with_state(renew, implicit_refresh))).await;
     let reply = Call::post("/login")
         .json(&json!({"username": "ann", "remember": false, "audience": "partner"}))
         .send(addr)

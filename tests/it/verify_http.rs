@@ -212,6 +212,12 @@ fn access_token(auth: &Auth) -> String {
         .expect("access token")
 }
 
+/// An access token that is not fresh (as a refresh issues it).
+fn stale_token(auth: &Auth) -> String {
+    auth.create_access_token(&Grant::to("user1").scopes([REPORTS_READ]).fresh(false))
+        .expect("access token")
+}
+
 // ---- expected answers ----------------------------------------------------------------------
 
 const MISSING: &str = r#"Bearer realm="api""#;
@@ -1429,7 +1435,7 @@ async fn a_missing_scope_is_403_insufficient_scope() {
 async fn a_stale_token_on_a_fresh_route_is_401_insufficient_user_authentication() {
     let auth = auth();
     let addr = serve(app(auth.clone())).await;
-    let stale = access_token(&auth);
+    let stale = stale_token(&auth);
     let reply = Call::post("/settings").bearer(&stale).send(addr).await;
     assert_refused(
         "non-fresh token on #[protected(fresh)]",
@@ -1513,7 +1519,7 @@ async fn the_error_body_hook_replaces_only_the_body() {
 
     let missing = Call::get("/claims").send(addr).await;
     let expired = Payload::access().set("exp", at(0)).sign();
-    let stale = access_token(&auth);
+    let stale = stale_token(&auth);
     let profile_only = auth
         .create_access_token(&Grant::to("user1").scopes([PROFILE]))
         .expect("token");

@@ -393,7 +393,7 @@ async fn futures_join(handles: Vec<tokio::task::JoinHandle<Reply>>) -> Vec<Reply
 
 async fn family_lifetime(backend: &Backend) {
     let addr = serve(app(backend
-        .auth(|b| b.family_ttl(Duration::from_secs(3)))
+        .auth(|b| b.session_ttl(Duration::from_secs(3)))
         .await))
     .await;
     let first = login(addr, "ann").await;
@@ -429,7 +429,7 @@ async fn auth_methods(backend: &Backend) {
         200,
         "only that token"
     );
-    auth.revoke_family(&auth.verify_refresh(&two.refresh).expect("valid"))
+    auth.revoke_session(&auth.verify_refresh(&two.refresh).expect("valid"))
         .await
         .expect("revoke family");
     assert_revoked(

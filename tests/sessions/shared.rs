@@ -231,7 +231,9 @@ async fn a_misconfigured_store_is_a_startup_error_or_a_503_never_an_open_route()
             _ => None,
         }
     };
-    let err = Auth::from_vars(vars("not a url")).unwrap_err();
+    let err = AuthBuilder::from_vars(vars("not a url"))
+        .and_then(AuthBuilder::build)
+        .unwrap_err();
     assert!(err.to_string().contains("REDIS_URL"), "{err}");
     // Nothing listens there: the instance starts, and answers 503 until Redis appears.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -240,7 +242,9 @@ async fn a_misconfigured_store_is_a_startup_error_or_a_503_never_an_open_route()
         .unwrap()
         .port();
     let url: &'static str = Box::leak(format!("redis://127.0.0.1:{port}").into_boxed_str());
-    let auth = Auth::from_vars(vars(url)).expect("a lazy store");
+    let auth = AuthBuilder::from_vars(vars(url))
+        .and_then(AuthBuilder::build)
+        .expect("a lazy store");
     let token = auth.create_access_token(&Grant::to("ann"));
     assert!(token.is_err(), "no version can be read: no token is issued");
     let issuer = Auth::builder().secret(SECRET).build().unwrap();

@@ -13,9 +13,9 @@ use redis::aio::ConnectionManager;
 
 use super::scripts::SCRIPTS;
 use super::{Shared, bounded, checks};
+use crate::clock::now;
 use crate::store::revocations::Kind;
 use crate::token::revocation::StoreError;
-use crate::token::verify::now;
 
 /// How often the subscription, the epoch and the revision are checked.
 const HEARTBEAT: Duration = Duration::from_secs(1);

@@ -19,11 +19,11 @@ use redis::aio::ConnectionManager;
 use tokio::sync::OnceCell;
 
 use super::revocations::{Kind, Revocations};
+use crate::clock::now;
 use crate::token::revocation::{
     Charge, Consumed, Limits, Presented, Refusal, Rotation, Sealed, Store, StoreError, StoreFuture,
     Success, Verdict,
 };
-use crate::token::verify::now;
 use scripts::SCRIPTS;
 
 /// How long a Redis operation may take before the request gets its 503.

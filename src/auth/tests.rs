@@ -7,12 +7,12 @@ use serde_json::Value;
 use crate::{Algorithm, Auth, ConfigError, Grant, IssueError, Key, TokenError, TokenKind};
 
 pub(crate) const SECRET: &str = "unit-test-secret-unit-test-secret-0123456789";
-const RSA: &str = include_str!("../testdata/rsa.pem");
-const RSA_PUB: &str = include_str!("../testdata/rsa.pub.pem");
-const EC256: &str = include_str!("../testdata/ec256.pem");
-const EC256_PUB: &str = include_str!("../testdata/ec256.pub.pem");
-const EC384: &str = include_str!("../testdata/ec384.pem");
-const ED25519: &str = include_str!("../testdata/ed25519.pem");
+const RSA: &str = include_str!("../../testdata/rsa.pem");
+const RSA_PUB: &str = include_str!("../../testdata/rsa.pub.pem");
+const EC256: &str = include_str!("../../testdata/ec256.pem");
+const EC256_PUB: &str = include_str!("../../testdata/ec256.pub.pem");
+const EC384: &str = include_str!("../../testdata/ec384.pem");
+const ED25519: &str = include_str!("../../testdata/ed25519.pem");
 
 pub(crate) fn hs256() -> Auth {
     Auth::builder().secret(SECRET).build().unwrap()
@@ -56,8 +56,7 @@ fn startup_refuses_bad_keys_with_messages_that_say_what_to_do() {
     );
     assert!(err.to_string().contains("at least 32"), "{err}");
     let err = Auth::builder()
-        .secret("x".repeat(32))
-        .algorithm(Algorithm::HS512)
+        .signing_key(Key::hmac(Algorithm::HS512, "x".repeat(32)))
         .build()
         .unwrap_err();
     assert!(
@@ -111,23 +110,20 @@ fn from_vars_reads_the_environment_and_refuses_nonsense() {
                 .map(|(_, v)| (*v).to_owned())
         }
     };
+    assert!(matches!(from_vars(vars(&[])), Err(ConfigError::MissingKey)));
     assert!(matches!(
-        Auth::from_vars(vars(&[])),
-        Err(ConfigError::MissingKey)
-    ));
-    assert!(matches!(
-        Auth::from_vars(vars(&[("JWT_SECRET_KEY", "short")])),
+        from_vars(vars(&[("JWT_SECRET_KEY", "short")])),
         Err(ConfigError::SecretTooShort { .. })
     ));
     assert!(matches!(
-        Auth::from_vars(vars(&[
+        from_vars(vars(&[
             ("JWT_SECRET_KEY", SECRET),
             ("JWT_ALGORITHM", "none")
         ])),
         Err(ConfigError::UnknownAlgorithm(_))
     ));
     assert!(matches!(
-        Auth::from_vars(vars(&[
+        from_vars(vars(&[
             ("JWT_SECRET_KEY", SECRET),
             ("JWT_ACCESS_TOKEN_EXPIRES", "soon")
         ])),
@@ -137,7 +133,7 @@ fn from_vars_reads_the_environment_and_refuses_nonsense() {
         })
     ));
     assert!(matches!(
-        Auth::from_vars(vars(&[
+        from_vars(vars(&[
             ("JWT_SECRET_KEY", SECRET),
             ("JWT_VERIFIED_TOKEN_CACHE", "lots")
         ])),
@@ -147,7 +143,7 @@ fn from_vars_reads_the_environment_and_refuses_nonsense() {
         })
     ));
     assert!(hs256().inner.verifier.cache.is_none(), "off by default");
-    let auth = Auth::from_vars(vars(&[
+    let auth = from_vars(vars(&[
         ("JWT_SECRET_KEY", SECRET),
         ("JWT_VERIFIED_TOKEN_CACHE", "1000"),
         ("JWT_ACCESS_TOKEN_EXPIRES", "60"),
@@ -360,7 +356,7 @@ fn leeway_tolerates_clock_skew_only_as_configured() {
         .leeway(Duration::from_secs(60))
         .build()
         .unwrap();
-    let issued_a_second_ago = crate::token::verify::now() - 1;
+    let issued_a_second_ago = crate::clock::now() - 1;
     let expired = minted(
         &strict,
         &Grant::to("ann").access_ttl(Duration::from_secs(1)),
@@ -481,7 +477,7 @@ fn issued_at(auth: &Auth, now: i64) -> String {
 #[test]
 fn a_token_from_an_instance_a_few_seconds_ahead_verifies_with_the_defaults() {
     let auth = hs256();
-    let now = crate::token::verify::now();
+    let now = crate::clock::now();
     assert!(auth.verify(&issued_at(&auth, now + 5)).is_ok(), "5 s ahead");
     assert_eq!(
         auth.verify(&issued_at(&auth, now + 30)).unwrap_err(),
@@ -551,7 +547,7 @@ fn startup_errors_print_their_advice_in_debug_too() {
         "JWT_ALGORITHM" => Some("RS256".to_owned()),
         _ => None,
     };
-    let err = Auth::from_vars(vars).unwrap_err();
+    let err = from_vars(vars).unwrap_err();
     assert!(
         matches!(err, ConfigError::SecretIsNotPem(Algorithm::RS256)),
         "{err}"
@@ -623,7 +619,7 @@ pub(crate) fn forged(header: &[u8], payload: &str) -> String {
 }
 
 fn payload_now(extra: &str) -> String {
-    let now = crate::token::verify::now();
+    let now = crate::clock::now();
     format!(
         r#"{{"sub":"u","jti":"j","iat":{now},"exp":{},"type":"access"{extra}}}"#,
         now + 60
@@ -751,8 +747,8 @@ fn claims_name_the_issuer_and_the_key_that_verified_them() {
     assert_eq!(claims.key_id(), None);
 }
 
-const RSA1024: &str = include_str!("../testdata/rsa1024.pem");
-const RSA1024_PUB: &str = include_str!("../testdata/rsa1024.pub.pem");
+const RSA1024: &str = include_str!("../../testdata/rsa1024.pem");
+const RSA1024_PUB: &str = include_str!("../../testdata/rsa1024.pub.pem");
 
 #[test]
 fn rsa_keys_under_2048_bits_are_refused_at_startup() {
@@ -820,4 +816,40 @@ fn partner_and_ours(tweak: impl FnOnce(crate::AuthBuilder) -> crate::AuthBuilder
     .build()
     .unwrap();
     (partner, ours)
+}
+
+/// What `AuthBuilder::from_env` and `build` make of the variables `var` gives.
+fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<Auth, ConfigError> {
+    crate::AuthBuilder::from_vars(var)?.build()
+}
+
+#[test]
+fn configuration_mistakes_are_refused_by_build_not_ignored() {
+    let err = Auth::builder()
+        .secret(SECRET)
+        .cookies(crate::Cookies::default().csrf_header("not a header"))
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConfigError::HeaderName(name) if name == "not a header"),
+        "{err}"
+    );
+
+    // Implicit refresh renews cookies: without cookie mode there is nothing to renew.
+    let bearer_only = Auth::builder().secret(SECRET).build().unwrap();
+    let err = crate::ImplicitRefresh::new(&bearer_only, Duration::from_secs(60)).unwrap_err();
+    assert!(matches!(err, ConfigError::CookiesNotConfigured), "{err}");
+}
+
+#[test]
+fn a_grant_is_fresh_wherever_it_is_signed_unless_it_says_otherwise() {
+    let auth = Auth::builder().secret(SECRET).build().unwrap();
+    let pair = auth.create_token_pair(&Grant::to("ann")).unwrap();
+    assert!(auth.verify(&pair.access_token).unwrap().fresh());
+    let access = auth.create_access_token(&Grant::to("ann")).unwrap();
+    assert!(auth.verify(&access).unwrap().fresh());
+    let stale = auth
+        .create_access_token(&Grant::to("ann").fresh(false))
+        .unwrap();
+    assert!(!auth.verify(&stale).unwrap().fresh());
 }

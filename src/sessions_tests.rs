@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::tests::{SECRET, claims_json, forged, hs256};
+use crate::auth::tests::{SECRET, claims_json, forged, hs256};
 use crate::{Auth, Grant, IssueError};
 
 #[test]
@@ -128,7 +128,7 @@ async fn a_refresh_keeps_an_audience_list_it_was_issued_with() {
         .audience("partner")
         .build()
         .unwrap();
-    let now = crate::token::verify::now();
+    let now = crate::clock::now();
     let token = forged(
         br#"{"alg":"HS256","typ":"JWT"}"#,
         &format!(

@@ -3,8 +3,6 @@
 //! `csrf` claim for the double submit (see `csrf.rs`). Cookies are written and parsed by the
 //! `cookie` crate, never by hand.
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use cookie::{Cookie, SameSite};
@@ -88,9 +86,9 @@ pub struct Cookies {
     pub(crate) same_site: SameSite,
     pub(crate) refresh_path: String,
     pub(crate) csrf_header: http::HeaderName,
+    /// A name given to `csrf_header` that is not a header name: `build` refuses it.
+    invalid_csrf_header: Option<String>,
     pub(crate) csrf_methods: Vec<Method>,
-    pub(crate) implicit_refresh: Option<Duration>,
-    pub(crate) implicit_excluded: Vec<String>,
     /// Origins besides the application's own that may log in and refresh (a front end on
     /// another origin).
     pub(crate) allowed_origins: Vec<String>,
@@ -109,9 +107,8 @@ impl Default for Cookies {
             same_site: SameSite::Lax,
             refresh_path: "/".into(),
             csrf_header: http::HeaderName::from_static("x-csrf-token"),
+            invalid_csrf_header: None,
             csrf_methods: vec![Method::POST, Method::PUT, Method::PATCH, Method::DELETE],
-            implicit_refresh: None,
-            implicit_excluded: Vec::new(),
             allowed_origins: Vec::new(),
         }
     }
@@ -143,9 +140,12 @@ impl Cookies {
 
     /// The names as they are sent: with `__Host-` when `Secure` and prefixed (`__Secure-`
     /// for a refresh cookie whose path is not `/`). Applied once, when the `Auth` is built.
-    pub(crate) fn finish(mut self) -> Self {
+    pub(crate) fn finish(mut self) -> Result<Self, crate::ConfigError> {
+        if let Some(name) = self.invalid_csrf_header.take() {
+            return Err(crate::ConfigError::HeaderName(name));
+        }
         if !(self.secure && self.prefixed) {
-            return self;
+            return Ok(self);
         }
         let refresh_prefix = if self.refresh_path == "/" {
             "__Host-"
@@ -161,7 +161,7 @@ impl Cookies {
             *name = format!("__Host-{name}");
         }
         self.refresh = format!("{refresh_prefix}{}", self.refresh);
-        self
+        Ok(self)
     }
 
     /// Drops `Secure`, for local development over plain `http://` only: browsers do not send
@@ -187,8 +187,10 @@ impl Cookies {
 
     /// The header carrying the CSRF value (default `X-CSRF-Token`). An invalid name is ignored.
     pub fn csrf_header(mut self, name: &str) -> Self {
-        if let Ok(name) = http::HeaderName::from_bytes(name.as_bytes()) {
-            self.csrf_header = name;
+        match http::HeaderName::from_bytes(name.as_bytes()) {
+            Ok(name) => self.csrf_header = name,
+            // Refused by `AuthBuilder::build`, never silently replaced by the default.
+            Err(_) => self.invalid_csrf_header = Some(name.to_owned()),
         }
         self
     }
@@ -197,20 +199,6 @@ impl Cookies {
     /// POST, PUT, PATCH, DELETE).
     pub fn csrf_methods(mut self, methods: impl IntoIterator<Item = Method>) -> Self {
         self.csrf_methods = methods.into_iter().collect();
-        self
-    }
-
-    /// Implicit refresh (AuthX's): with [`implicit_refresh`](crate::implicit_refresh) as a
-    /// middleware, an answer to a request whose access cookie expires within `window` carries
-    /// a renewed access cookie. Routes whose path starts with one of `excluded` are left alone
-    /// (the logout route, say).
-    pub fn implicit_refresh(
-        mut self,
-        window: Duration,
-        excluded: impl IntoIterator<Item = impl Into<String>>,
-    ) -> Self {
-        self.implicit_refresh = Some(window);
-        self.implicit_excluded = excluded.into_iter().map(Into::into).collect();
         self
     }
 

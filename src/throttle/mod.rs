@@ -14,14 +14,17 @@
 //!
 //! A success forgets the (user, client) counter and remembers the client as known.
 
+pub(crate) mod counters;
+pub(crate) mod username;
+
 use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::auth::Auth;
-use crate::http::error::{AuthError, AuthErrorKind};
+use crate::clock::now;
 use crate::token::errors::TokenError;
 use crate::token::revocation::{Charge, Limits, Success, Verdict};
-use crate::token::verify::now;
+use crate::web::error::{AuthError, AuthErrorKind};
 
 /// `prefix` and the base64url SHA-256 of `parts` joined: a megabyte of username costs a
 /// counter of 43 bytes like any other, and no key shows a username.
@@ -44,7 +47,7 @@ fn hashed(prefix: &str, parts: &[&str]) -> String {
 /// The counter of a username, in its canonical form (see `username.rs`): `Ann`, `ANN`,
 /// ` ann `, full-width `ａｎｎ` and `an\u{200B}n` share one budget.
 fn user_key(username: &str) -> String {
-    hashed("user", &[&crate::username::canonical(username)])
+    hashed("user", &[&crate::throttle::username::canonical(username)])
 }
 
 /// The counter of a client address: an IPv4 address (IPv4-mapped IPv6 included) as it is,
@@ -206,6 +209,10 @@ impl Attempt {
 
     /// [`succeeded`](Self::succeeded), returning the device id to set in the device cookie.
     pub(crate) async fn record(self) -> Result<Option<String>, AuthError> {
+        if self.forgive.is_empty() && self.refund.is_empty() && self.known.is_empty() {
+            // Nothing was counted (no address to count): nothing to give back.
+            return Ok(self.device);
+        }
         let remember = self.auth.inner.throttle.remembered_for();
         let known: Vec<&str> = self.known.iter().map(String::as_str).collect();
         let refund: Vec<&str> = self.refund.iter().map(String::as_str).collect();
@@ -242,6 +249,53 @@ fn no_address_warning() {
 }
 
 impl Auth {
+    /// The 429 of a locked attempt, with `Retry-After`.
+    fn locked(&self, retry_after: i64) -> AuthError {
+        AuthError::new(AuthErrorKind::TooManyAttempts(
+            u64::try_from(retry_after).unwrap_or(1),
+        ))
+        .with_auth(self)
+    }
+
+    /// A login attempt whose username the application does not name (`#[login]` without
+    /// `throttle = ...`): charged to the client's address alone, failures only (a success
+    /// takes its attempt back), [`Throttle::per_address`] per window. Without an address
+    /// nothing can be counted: it is allowed, and the missing `ConnectInfo` is warned about.
+    // Called by `#[login]` without `throttle = ...` (wired in the macros' next step).
+    #[allow(dead_code)]
+    pub(crate) async fn attempt_unnamed(
+        &self,
+        client: impl Into<LoginClient>,
+    ) -> Result<Attempt, AuthError> {
+        let unnamed = |refund: Vec<String>| Attempt {
+            auth: self.clone(),
+            forgive: Vec::new(),
+            refund,
+            known: Vec::new(),
+            device: None,
+        };
+        let Some(address) = client.into().address.map(address_key) else {
+            no_address_warning();
+            return Ok(unnamed(Vec::new()));
+        };
+        let throttle = &self.inner.throttle;
+        let charges = [Charge {
+            key: &address,
+            limit: throttle.per_address,
+            unless_known: false,
+        }];
+        let verdict = self
+            .inner
+            .store
+            .attempt(&charges, &[], throttle.limits(), now())
+            .await
+            .map_err(|_| AuthError::from(TokenError::StoreUnavailable).with_auth(self))?;
+        match verdict {
+            Verdict::Allowed | Verdict::KnownClient => Ok(unnamed(vec![address])),
+            Verdict::Locked { retry_after } => Err(self.locked(retry_after)),
+        }
+    }
+
     /// Charges a login attempt for `username` from `client` (its address, `None` when
     /// unknown, or a [`LoginClient`] with the device cookie) **before** the password is
     /// checked. A locked (username, client), address or username is a 429 with
@@ -348,10 +402,7 @@ impl Auth {
                     device,
                 })
             }
-            Verdict::Locked { retry_after } => Err(AuthError::new(AuthErrorKind::TooManyAttempts(
-                u64::try_from(retry_after).unwrap_or(1),
-            ))
-            .with_auth(self)),
+            Verdict::Locked { retry_after } => Err(self.locked(retry_after)),
         }
     }
 }

@@ -1,32 +1,68 @@
 //! Implicit refresh (AuthX's), as an axum middleware: an answer to a request whose access
 //! cookie is about to expire carries the session's next pair, rotated with the refresh cookie.
 
+use std::time::Duration;
+
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum_core::response::Response;
 
 use super::locate::locate;
 use crate::auth::Auth;
+use crate::clock::now;
 use crate::token::claims::Claims;
+use crate::token::errors::ConfigError;
 use crate::token::grant::Grant;
 use crate::token::kind::TokenKind;
-use crate::token::verify::now;
 
-/// Renews the session of a request whose access cookie expires within the window set with
-/// [`Cookies::implicit_refresh`](crate::Cookies::implicit_refresh):
+/// The configuration of [`implicit_refresh`], given to it as its state: the one place
+/// implicit refresh is set up, refused without cookie mode.
+#[derive(Debug, Clone)]
+pub struct ImplicitRefresh {
+    auth: Auth,
+    window: Duration,
+    excluded: Vec<String>,
+}
+
+impl ImplicitRefresh {
+    /// Renew sessions whose access cookie expires within `window`. Cookie mode must be on
+    /// ([`AuthBuilder::cookies`](crate::AuthBuilder::cookies)): a bearer token is never
+    /// renewed behind the client's back.
+    pub fn new(auth: &Auth, window: Duration) -> Result<Self, ConfigError> {
+        if auth.inner.cookies.is_none() {
+            return Err(ConfigError::CookiesNotConfigured);
+        }
+        Ok(Self {
+            auth: auth.clone(),
+            window,
+            excluded: Vec::new(),
+        })
+    }
+
+    /// Leave routes whose path starts with one of `prefixes` alone (the logout route: a
+    /// session renewed just before it ends is renewed for nothing).
+    pub fn excluding(mut self, prefixes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.excluded = prefixes.into_iter().map(Into::into).collect();
+        self
+    }
+}
+
+/// Renews the session of a request whose access cookie expires within the window of its
+/// [`ImplicitRefresh`] state (AuthX's implicit refresh), as an axum middleware:
 ///
 /// ```
 /// use axum::{middleware, routing::get, Router};
 /// use std::time::Duration;
-/// use jwtguard::{implicit_refresh, Auth, Cookies};
+/// use jwtguard::{implicit_refresh, Auth, Cookies, ImplicitRefresh};
 ///
 /// let auth = Auth::builder()
 ///     .secret("a-secret-of-at-least-32-bytes-long!!")
-///     .cookies(Cookies::default().implicit_refresh(Duration::from_secs(120), ["/logout"]))
+///     .cookies(Cookies::default())
 ///     .build()?;
+/// let renew = ImplicitRefresh::new(&auth, Duration::from_secs(120))?.excluding(["/logout"]);
 /// let app: Router = Router::new()
 ///     .route("/", get(|| async { "home" }))
-///     .layer(middleware::from_fn_with_state(auth.clone(), implicit_refresh))
+///     .layer(middleware::from_fn_with_state(renew, implicit_refresh))
 ///     .with_state(auth);
 /// # Ok::<(), jwtguard::ConfigError>(())
 /// ```
@@ -46,24 +82,24 @@ use crate::token::verify::now;
 /// cookies is marked `Cache-Control: private, no-store` and `Vary: Cookie`: no shared cache
 /// may hand one user's tokens to another. The request itself is not changed: the handler saw
 /// the old token.
-pub async fn implicit_refresh(State(auth): State<Auth>, request: Request, next: Next) -> Response {
-    let Some((cookies, window)) = auth
-        .inner
-        .cookies
-        .as_ref()
-        .and_then(|cookies| cookies.implicit_refresh.map(|window| (cookies, window)))
-    else {
+pub async fn implicit_refresh(
+    State(config): State<ImplicitRefresh>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (auth, window) = (&config.auth, config.window);
+    let Some(cookies) = auth.inner.cookies.as_ref() else {
         return next.run(request).await;
     };
     let path = request.uri().path();
-    let excluded = cookies
-        .implicit_excluded
+    let excluded = config
+        .excluded
         .iter()
         .any(|prefix| path.starts_with(prefix.as_str()));
     // Only a request the access cookie authenticated: when a location before the cookie holds
     // a token (a Bearer header), that token decided, and the cookie is not renewed.
     let (parts, body) = request.into_parts();
-    let tokens = match locate(&parts, &auth, TokenKind::Access) {
+    let tokens = match locate(&parts, auth, TokenKind::Access) {
         Ok(Some(found)) if found.from_cookie && !excluded => cookies
             .token(&parts, TokenKind::Refresh)
             .ok()
@@ -74,7 +110,7 @@ pub async fn implicit_refresh(State(auth): State<Auth>, request: Request, next: 
     // Rotated before the handler runs: a slow handler must not present, after it, a refresh
     // token that a quicker request has rotated since (past the grace window, a reuse).
     let renewed = match tokens {
-        Some((access, refresh)) => renewal(&auth, &access, &refresh, window).await,
+        Some((access, refresh)) => renewal(auth, &access, &refresh, window).await,
         None => None,
     };
     let mut response = next.run(Request::from_parts(parts, body)).await;
@@ -115,7 +151,7 @@ async fn renewal(
         return None;
     }
     let refresh = auth.renewable(refresh).ok()?;
-    if refresh.fam().is_empty() || refresh.fam() != claims.family() {
+    if refresh.fam().is_empty() || refresh.fam() != claims.session() {
         return None;
     }
     let grant = Grant::renew(&Claims::standard(refresh.clone()));

@@ -34,7 +34,7 @@ pub(crate) fn pair_answer(auth: &Auth, pair: TokenResponse) -> Response {
 pub(crate) fn pair_answer_to(auth: &Auth, pair: TokenResponse, cookies_only: bool) -> Response {
     let cookies = auth.inner.cookies.as_ref().map(|cookies| {
         let mut headers = http::HeaderMap::new();
-        let now = crate::token::verify::now();
+        let now = crate::clock::now();
         cookies.set(&mut headers, TokenKind::Access, &pair.access_token, now);
         cookies.set(&mut headers, TokenKind::Refresh, &pair.refresh_token, now);
         headers
