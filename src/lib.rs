@@ -51,14 +51,11 @@ pub mod openapi;
 #[doc(hidden)]
 pub mod __private;
 
-pub use auth::{
-    Auth, AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_REFRESH_GRACE,
-    DEFAULT_REFRESH_TTL,
-};
+pub use auth::{Auth, AuthBuilder};
 pub use cookie::SameSite;
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;
-pub use store::memory::{DEFAULT_CAPACITY as MEMORY_STORE_CAPACITY, MemoryStore};
+pub use store::memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use store::redis::{RedisStore, RedisStoreBuilder};
 pub use throttle::{Attempt, LoginClient, Throttle};
@@ -71,11 +68,11 @@ pub use token::kind::TokenKind;
 pub use token::revocation::{Store, StoreError};
 pub use token::scope::{Registry, Scope};
 pub use token::verify::MAX_TOKEN_LEN;
-pub use web::bearer::MAX_AUTHORIZATION_LEN;
 pub use web::client::TrustedProxies;
 pub use web::cookies::{Cookies, TokenLocation};
 pub use web::current_user::{CurrentUser, LoadUser};
-pub use web::error::{AuthError, AuthErrorKind, ErrorBody, ErrorParts};
+pub use web::error::{AuthError, AuthErrorKind};
+pub use web::error_body::{ErrorBody, ErrorParts};
 pub use web::implicit::{ImplicitRefresh, implicit_refresh};
 pub use web::token_endpoint::PasswordGrant;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 use jsonwebtoken::Algorithm;
 
 use super::{Auth, Inner};
-use crate::throttle::Throttle;
+use crate::throttle::limits::Throttle;
 use crate::token::errors::ConfigError;
 use crate::token::issue::{Issuer, secs};
 use crate::token::key::{self, Key};
@@ -15,7 +15,7 @@ use crate::token::verified_cache::VerifiedCache;
 use crate::token::verify::Verifier;
 use crate::web::client::TrustedProxies;
 use crate::web::cookies::{Cookies, TokenLocation};
-use crate::web::error::ErrorBody;
+use crate::web::error_body::ErrorBody;
 
 /// Builds an [`Auth`]; see [`Auth::builder`].
 #[derive(Debug, Clone)]
@@ -45,14 +45,14 @@ pub struct AuthBuilder {
 pub(crate) const STORE_MARGIN: i64 = 60;
 
 /// Default access-token lifetime: 15 minutes (AuthX's default).
-pub const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
+const DEFAULT_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
 /// How far ahead of this instance's clock an issuer's clock may be, by default: 5 s (see
 /// [`AuthBuilder::clock_skew`]).
-pub const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
+const DEFAULT_CLOCK_SKEW: Duration = Duration::from_secs(5);
 /// How long a replaced refresh token presented again is a retry, by default: 10 s (see [`AuthBuilder::refresh_grace`]).
-pub const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(10);
+const DEFAULT_REFRESH_GRACE: Duration = Duration::from_secs(10);
 /// Default refresh-token lifetime: 30 days.
-pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 impl Default for AuthBuilder {
     fn default() -> Self {
@@ -227,7 +227,7 @@ impl AuthBuilder {
     /// (default 10 s): a client whose answer was lost, or two tabs refreshing at once, gets a
     /// working pair of the same session, whose refresh token carries the id of the one that
     /// replaced it (the session keeps one line of tokens). After the window, or for any older
-    /// token, a reuse is treated as theft (RFC 9700 §4.14.2): the whole family is revoked.
+    /// token, a reuse is treated as theft (RFC 9700 §4.14.2): the whole session is revoked.
     /// `Duration::ZERO` turns the window off. The window is judged on the store's clock
     /// (Redis's, with `RedisStore`).
     pub fn refresh_grace(mut self, grace: Duration) -> Self {

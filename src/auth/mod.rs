@@ -5,10 +5,8 @@
 mod builder;
 mod env;
 
+pub use builder::AuthBuilder;
 pub(crate) use builder::STORE_MARGIN;
-pub use builder::{
-    AuthBuilder, DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_REFRESH_GRACE, DEFAULT_REFRESH_TTL,
-};
 
 use std::fmt;
 use std::sync::Arc;
@@ -16,7 +14,7 @@ use std::sync::Arc;
 use jsonwebtoken::jwk::JwkSet;
 
 use crate::clock::now;
-use crate::throttle::Throttle;
+use crate::throttle::limits::Throttle;
 use crate::token::claims::{Claims, Verified};
 use crate::token::errors::{IssueError, TokenError};
 use crate::token::grant::Grant;
@@ -28,7 +26,7 @@ use crate::token::verify::Checked;
 use crate::token::verify::Verifier;
 use crate::web::client::TrustedProxies;
 use crate::web::cookies::{Cookies, TokenLocation};
-use crate::web::error::ErrorBody;
+use crate::web::error_body::ErrorBody;
 
 /// The JWT configuration: keys, lifetimes, issuer, audience, leeway. Cheap to clone (one
 /// reference count); give it to the router as its state, or make it reachable with

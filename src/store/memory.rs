@@ -18,7 +18,7 @@ pub(crate) const THROTTLE_ENTRIES: usize = 100_000;
 
 /// How many entries (sessions and revocations together) a `MemoryStore` holds before it
 /// refuses to record new sessions, by default.
-pub const DEFAULT_CAPACITY: usize = 1_000_000;
+pub(crate) const DEFAULT_CAPACITY: usize = 1_000_000;
 
 const FULL: StoreError = StoreError::new(
     "the memory store holds as many sessions as it may (see MemoryStore::with_capacity)",
@@ -29,12 +29,12 @@ const FULL: StoreError = StoreError::new(
 /// refresh token's id and the one before). Nothing grows per refresh: a session refreshed
 /// 10 000 times holds one record, as one refreshed once does.
 ///
-/// - **Bounded.** Once it holds [`DEFAULT_CAPACITY`] entries (sessions and revocations
-///   together; [`with_capacity`](Self::with_capacity) to change it) it refuses to record a
+/// - **Bounded.** Once it holds 1 000 000 entries (sessions and revocations together;
+///   [`with_capacity`](Self::with_capacity) to change it) it refuses to record a
 ///   new session: that session's first refresh is a 503, never an eviction (an evicted record
 ///   would let a rotated refresh token work again). Revocations are never refused: a logout
 ///   that could not be recorded would leave a stolen session alive. Measured
-///   (`tests/allocations.rs`): 233 bytes per session record, 124 per revocation, so about
+///   (`benchmarks/tests/allocations.rs`): 233 bytes per session record, 124 per revocation, so about
 ///   230 MB at the bound. A refresh of a session already recorded adds nothing, so a refresh
 ///   loop costs CPU only.
 /// - **Expiry.** Every entry leaves when what it guards could no longer be accepted (plus the
@@ -117,7 +117,7 @@ struct Session {
 }
 
 impl MemoryStore {
-    /// An empty store holding at most [`DEFAULT_CAPACITY`] entries.
+    /// An empty store holding at most 1 000 000 entries.
     pub fn new() -> Self {
         Self::default()
     }

@@ -15,15 +15,17 @@
 //! A success forgets the (user, client) counter and remembers the client as known.
 
 pub(crate) mod counters;
+pub(crate) mod limits;
 pub(crate) mod username;
 
+pub use limits::Throttle;
+
 use std::net::IpAddr;
-use std::time::Duration;
 
 use crate::auth::Auth;
 use crate::clock::now;
 use crate::token::errors::TokenError;
-use crate::token::revocation::{Charge, Limits, Success, Verdict};
+use crate::token::revocation::{Charge, Success, Verdict};
 use crate::web::error::{AuthError, AuthErrorKind};
 
 /// `prefix` and the base64url SHA-256 of `parts` joined: a megabyte of username costs a
@@ -59,102 +61,6 @@ fn address_key(ip: IpAddr) -> String {
         IpAddr::V6(v6) => {
             let [a, b, c, d, ..] = v6.segments();
             format!("addr:{a:x}:{b:x}:{c:x}:{d:x}::/64")
-        }
-    }
-}
-
-/// The limits of login throttling (set with
-/// [`AuthBuilder::throttle`](crate::AuthBuilder::throttle)).
-///
-/// ```
-/// use std::time::Duration;
-/// use jwtguard::{Auth, Throttle};
-/// let auth = Auth::builder()
-///     .secret("a-secret-of-at-least-32-bytes-long!!")
-///     .throttle(Throttle::default().per_user(3).window(Duration::from_secs(300)))
-///     .build()?;
-/// # Ok::<(), jwtguard::ConfigError>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Throttle {
-    per_user: u32,
-    per_address: u32,
-    per_account: u32,
-    window: Duration,
-    ceiling: Duration,
-    remember: Duration,
-}
-
-impl Default for Throttle {
-    /// Per minute: 5 attempts per (username, client), 20 failures per address, 50 attempts
-    /// per username from clients it has never logged in from. The first lock lasts a minute
-    /// and doubles on each further round, up to an hour. A client is known for 90 days after
-    /// a successful login.
-    fn default() -> Self {
-        Self {
-            per_user: 5,
-            per_address: 20,
-            per_account: 50,
-            window: Duration::from_secs(60),
-            ceiling: Duration::from_secs(3600),
-            remember: Duration::from_secs(90 * 24 * 3600),
-        }
-    }
-}
-
-impl Throttle {
-    /// Attempts per username from one client (device or address) per window (default 5).
-    pub fn per_user(mut self, attempts: u32) -> Self {
-        self.per_user = attempts;
-        self
-    }
-
-    /// Failed attempts per client address per window, whatever the username (default 20).
-    /// Successful logins never spend it: an office behind one address logs in all day.
-    pub fn per_address(mut self, attempts: u32) -> Self {
-        self.per_address = attempts;
-        self
-    }
-
-    /// Attempts per username per window from clients the user has never logged in from
-    /// (default 50): guessing spread over many addresses. The user's own devices and
-    /// addresses are not held back by it.
-    pub fn per_account(mut self, attempts: u32) -> Self {
-        self.per_account = attempts;
-        self
-    }
-
-    /// How long a device or address stays known to a user after a successful login
-    /// (default 90 days).
-    pub fn remember_clients(mut self, duration: Duration) -> Self {
-        self.remember = duration;
-        self
-    }
-
-    /// The window attempts are counted in, and the first lock's length (default 60 s).
-    pub fn window(mut self, window: Duration) -> Self {
-        self.window = window;
-        self
-    }
-
-    /// The longest lock (default 1 h).
-    pub fn ceiling(mut self, ceiling: Duration) -> Self {
-        self.ceiling = ceiling;
-        self
-    }
-
-    /// How long a client stays known, seconds (the device cookie's `Max-Age`).
-    pub(crate) fn remembered_for(&self) -> i64 {
-        secs(self.remember)
-    }
-
-    fn limits(&self) -> Limits {
-        // At most a year: the arithmetic of locks stays far from overflowing.
-        const YEAR: i64 = 365 * 24 * 3600;
-        let secs = |d: Duration| i64::try_from(d.as_secs()).unwrap_or(YEAR).clamp(1, YEAR);
-        Limits {
-            window: secs(self.window),
-            ceiling: secs(self.ceiling).max(secs(self.window)),
         }
     }
 }
@@ -232,8 +138,6 @@ impl Attempt {
         Ok(self.device)
     }
 }
-
-use crate::token::issue::secs;
 
 /// Without `ConnectInfo` (a server not made with `into_make_service_with_connect_info`) no
 /// client has an address: only usernames (and devices) are counted. Said once.

@@ -6,7 +6,7 @@ use http::header::AUTHORIZATION;
 use super::error::AuthError;
 
 /// The longest `Authorization` header read; longer ones are refused without parsing.
-pub const MAX_AUTHORIZATION_LEN: usize = 8 * 1024;
+pub(crate) const MAX_AUTHORIZATION_LEN: usize = 8 * 1024;
 
 /// The bearer token of the request: `Ok(None)` when none was sent (no header, or another
 /// scheme such as `Basic`), an error when the header is malformed.

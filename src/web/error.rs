@@ -6,39 +6,9 @@ use axum_core::response::{IntoResponse, Response};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use http::{HeaderValue, StatusCode};
 
+use super::error_body::ErrorParts;
 use crate::auth::Auth;
 use crate::token::errors::{IssueError, TokenError};
-
-/// What a custom error body may show: the status and the stable code and message of the
-/// default JSON body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ErrorParts {
-    /// The status of the answer.
-    pub status: StatusCode,
-    /// The stable machine-readable code, e.g. `"token_expired"`.
-    pub code: &'static str,
-    /// The human message, e.g. `"Token expired"`.
-    pub message: &'static str,
-    /// Why a token was refused, e.g. `"signature"` ([`TokenError::reason`]); `None` for a
-    /// refusal that is not about a token's content.
-    pub reason: Option<&'static str>,
-}
-
-/// A hook that renders the body of every error answer. Status, `WWW-Authenticate` and
-/// `Cache-Control` are set by jwtguard afterwards, so RFC 6750 holds whatever it returns.
-///
-/// ```
-/// use axum::{response::IntoResponse, Json};
-/// use jwtguard::{Auth, ErrorParts};
-///
-/// let auth = Auth::builder()
-///     .secret("a-secret-of-at-least-32-bytes-long!!")
-///     .error_body(|e: ErrorParts| Json(serde_json::json!({ "detail": e.message })).into_response())
-///     .build()?;
-/// # Ok::<(), jwtguard::ConfigError>(())
-/// ```
-pub type ErrorBody = fn(ErrorParts) -> Response;
 
 /// What went wrong, by kind.
 #[derive(Debug, Clone, PartialEq, Eq)]

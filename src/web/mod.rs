@@ -6,6 +6,7 @@ pub(crate) mod client;
 pub(crate) mod cookies;
 pub(crate) mod current_user;
 pub(crate) mod error;
+pub(crate) mod error_body;
 pub(crate) mod extract;
 pub(crate) mod implicit;
 pub(crate) mod locate;

@@ -13,7 +13,7 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Full};
 use hyper_util::rt::TokioIo;
-use jwtguard::{AuthError, Claims, DEFAULT_ACCESS_TTL, Grant, PasswordGrant, protected};
+use jwtguard::{AuthError, Claims, Grant, PasswordGrant, protected};
 use jwtguard_tests::forge::claims_of;
 use jwtguard_tests::{Call, Reply, serve};
 use oauth2::basic::{BasicClient, BasicErrorResponseType, BasicTokenResponse, BasicTokenType};
@@ -228,7 +228,8 @@ fn assert_well_formed(token: &BasicTokenResponse) {
     assert_eq!(*token.token_type(), BasicTokenType::Bearer);
     let expires_in = token.expires_in().expect("expires_in is set");
     assert!(
-        expires_in > std::time::Duration::ZERO && expires_in <= DEFAULT_ACCESS_TTL,
+        expires_in > std::time::Duration::ZERO
+            && expires_in <= std::time::Duration::from_secs(15 * 60),
         "{expires_in:?}"
     );
     assert!(token.refresh_token().is_some(), "a refresh token is issued");
