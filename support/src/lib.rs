@@ -1,12 +1,13 @@
 //! Support code shared by jwtguard's tests, examples and benches: a real server on
-//! `127.0.0.1:0`, a minimal HTTP/1 client, and a forger of hand-made tokens for attack tests.
-//! Not published.
+//! `127.0.0.1:0`, a minimal HTTP/1 client, a forger of hand-made tokens for attack tests, real
+//! redis-servers and an independent OIDC provider ([`oidc_provider`]). Not published.
 
 // Test support: a panic is how a test fails.
 #![allow(clippy::missing_panics_doc)]
 
 use std::net::SocketAddr;
 
+pub mod oidc_provider;
 pub mod redis_server;
 pub use redis_server::{Forwarder, RedisServer};
 
