@@ -35,6 +35,8 @@
 
 mod auth;
 mod clock;
+#[cfg(feature = "oidc")]
+mod issuers;
 mod random;
 mod sessions;
 mod store;
@@ -53,6 +55,8 @@ pub mod __private;
 
 pub use auth::{Auth, AuthBuilder};
 pub use cookie::SameSite;
+#[cfg(feature = "oidc")]
+pub use issuers::{ScopeClaim, TrustedIssuer, Typing};
 pub use jsonwebtoken::Algorithm;
 pub use jsonwebtoken::jwk::JwkSet;
 pub use store::memory::MemoryStore;

@@ -38,6 +38,8 @@ pub struct AuthBuilder {
     proxies: Option<TrustedProxies>,
     cookies: Option<Cookies>,
     locations: Option<Vec<TokenLocation>>,
+    #[cfg(feature = "oidc")]
+    trusted: Vec<crate::issuers::TrustedIssuer>,
 }
 
 /// How much longer than what it guards a store entry lives, beyond the leeway and clock
@@ -75,6 +77,8 @@ impl Default for AuthBuilder {
             proxies: None,
             cookies: None,
             locations: None,
+            #[cfg(feature = "oidc")]
+            trusted: Vec::new(),
         }
     }
 }
@@ -208,6 +212,17 @@ impl AuthBuilder {
         self
     }
 
+    /// Accepts the access tokens of an identity provider (feature `oidc`): see
+    /// [`TrustedIssuer`](crate::TrustedIssuer). Without a key of its own
+    /// ([`secret`](Self::secret), [`signing_key`](Self::signing_key)), an `Auth` that trusts
+    /// issuers signs with a random key: it verifies its providers' tokens and issues nothing
+    /// anyone else can verify.
+    #[cfg(feature = "oidc")]
+    pub fn trust(mut self, issuer: crate::issuers::TrustedIssuer) -> Self {
+        self.trusted.push(issuer);
+        self
+    }
+
     /// Where revocations live: [`MemoryStore`](crate::MemoryStore) (the default, one
     /// instance) or, with the `redis` feature, `RedisStore` (shared by every instance).
     pub fn store(mut self, store: impl Store) -> Self {
@@ -273,6 +288,24 @@ impl AuthBuilder {
 
     /// Checks every key and builds the configuration.
     pub fn build(self) -> Result<Auth, ConfigError> {
+        #[cfg(feature = "oidc")]
+        let trusted = if self.trusted.is_empty() {
+            None
+        } else {
+            Some(Arc::new(crate::issuers::Trusted::new(self.trusted)?))
+        };
+        #[cfg(feature = "oidc")]
+        let signing = match (self.signing, &trusted) {
+            (Some(key), _) => key,
+            // A service that only verifies its providers' tokens signs nothing anyone could
+            // know: its own key is a random one, as in development.
+            (None, Some(_)) => Self::default()
+                .random_secret()
+                .signing
+                .ok_or(ConfigError::MissingKey)?,
+            (None, None) => return Err(ConfigError::MissingKey),
+        };
+        #[cfg(not(feature = "oidc"))]
         let signing = self.signing.ok_or(ConfigError::MissingKey)?;
         let sign_key = key::sign_key(&signing)?;
         let mut own = key::verify_key(&signing)?;
@@ -327,6 +360,8 @@ impl AuthBuilder {
                         .then(|| VerifiedCache::new(self.verified_token_cache))
                         .flatten(),
                     store: store.clone(),
+                    #[cfg(feature = "oidc")]
+                    trusted,
                 },
                 issuer: Issuer {
                     key: sign_key,

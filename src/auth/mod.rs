@@ -84,6 +84,22 @@ impl fmt::Debug for dyn Store {
 }
 
 impl Auth {
+    /// Waits until the keys of every [`TrustedIssuer`](crate::TrustedIssuer) are loaded, at
+    /// most `timeout`: call it at startup to fail fast when a provider cannot be reached (its
+    /// error says which issuer and why). Without it the application starts at once and loads
+    /// in the background; until an issuer's keys are loaded its tokens are answered 503 with
+    /// `Retry-After`, never 401.
+    #[cfg(feature = "oidc")]
+    pub async fn issuers_ready(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<(), crate::ConfigError> {
+        match &self.inner.verifier.trusted {
+            Some(trusted) => trusted.ready(timeout).await,
+            None => Ok(()),
+        }
+    }
+
     /// A builder: give it at least a key ([`AuthBuilder::secret`] or
     /// [`AuthBuilder::signing_key`]), or start from [`AuthBuilder::from_env`].
     pub fn builder() -> AuthBuilder {

@@ -41,6 +41,8 @@ pub(crate) struct Verified {
     /// The `kid` of the configured key that verified it (shared with the key: a reference
     /// count, no copy).
     pub(crate) key_id: Option<Arc<str>>,
+    /// The scope names a trusted issuer's claims mapped to (its tokens carry no `scopes`).
+    pub(crate) mapped_scopes: Option<Arc<[String]>>,
 }
 
 /// Where a string sits in the buffer: `u32`s (the payload is capped at 6 KiB) keep `Verified`
@@ -118,6 +120,22 @@ impl Verified {
             registry,
             own_key: parsed.own_key,
             key_id: None,
+            mapped_scopes: None,
+        }
+    }
+
+    /// Records the scope names a trusted issuer's claims map to.
+    pub(crate) fn with_mapped_scopes(mut self, names: Vec<String>) -> Self {
+        self.mapped_scopes = Some(names.into());
+        self
+    }
+
+    /// The scope names the token grants: its `scopes`, or what a trusted issuer's claims map
+    /// to.
+    pub(crate) fn scope_names(&self) -> Vec<String> {
+        match &self.mapped_scopes {
+            Some(names) => names.to_vec(),
+            None => scope_names(self.payload()),
         }
     }
 
@@ -168,7 +186,7 @@ impl Verified {
             return;
         }
         let mut set = ScopeSet::with_capacity(registry.len());
-        for name in scope_names(self.payload()) {
+        for name in self.scope_names() {
             registry.grant(&name, &mut set);
         }
         self.scopes = set;
@@ -374,9 +392,10 @@ impl<E> Claims<E> {
         self.verified.kind
     }
 
-    /// The token's scopes, as written in it (wildcards included, undeclared names included).
+    /// The token's scopes, as written in it (wildcards included, undeclared names included);
+    /// for a trusted issuer's token, the names its scope claims map to.
     pub fn scopes(&self) -> Vec<String> {
-        scope_names(self.verified.payload())
+        self.verified.scope_names()
     }
 
     /// Whether the token grants `scope`: held exactly, or through a `ns:*` wildcard.

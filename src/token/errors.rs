@@ -66,6 +66,11 @@ pub enum TokenError {
     /// instance's view may be stale): answered 503, never a guess.
     #[error("the revocation store is unavailable")]
     StoreUnavailable,
+    /// The keys of the token's issuer (an identity provider) are not loaded yet, or are being
+    /// fetched for a new `kid`, or have been served too long without a refresh: answered 503,
+    /// never a 401 for a token that may be valid.
+    #[error("the issuer's keys are unavailable")]
+    KeysUnavailable,
 }
 
 impl TokenError {
@@ -92,6 +97,7 @@ impl TokenError {
             Self::Reused => "reused",
             Self::UnknownUser => "unknown_user",
             Self::StoreUnavailable => "store_unavailable",
+            Self::KeysUnavailable => "keys_unavailable",
         }
     }
 }
@@ -223,6 +229,14 @@ pub enum ConfigError {
     /// A header name given in the configuration is not a valid HTTP header name.
     #[error("`{0}` is not a valid HTTP header name")]
     HeaderName(String),
+    /// A trusted issuer (`TrustedIssuer`) cannot be used: no audience, its URL, its keys...
+    #[error("trusted issuer `{issuer}`: {why}")]
+    TrustedIssuer {
+        /// The issuer, as configured.
+        issuer: String,
+        /// What is wrong, and what to do.
+        why: String,
+    },
     /// An environment variable holds something that is not what it should be.
     #[error("{name} must be {expected}")]
     BadVariable {

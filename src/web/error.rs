@@ -264,6 +264,7 @@ fn description(error: TokenError) -> &'static str {
         TokenError::UnknownUser => "The token's user no longer exists",
         TokenError::Reused => "The refresh token has already been used",
         TokenError::StoreUnavailable => "The revocation store is unavailable",
+        TokenError::KeysUnavailable => "The issuer's keys are unavailable",
     }
 }
 
@@ -279,7 +280,9 @@ fn quoted(value: &str) -> String {
 impl From<TokenError> for AuthError {
     fn from(error: TokenError) -> Self {
         Self::new(match error {
-            TokenError::StoreUnavailable => AuthErrorKind::Unavailable,
+            TokenError::StoreUnavailable | TokenError::KeysUnavailable => {
+                AuthErrorKind::Unavailable
+            }
             other => AuthErrorKind::InvalidToken(other),
         })
     }

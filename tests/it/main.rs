@@ -7,6 +7,8 @@ mod current_user;
 mod header_fuzz;
 #[deny(warnings, clippy::pedantic)]
 mod hygiene;
+#[cfg(feature = "oidc")]
+mod identity_providers;
 mod logins_and_logouts;
 mod macros;
 mod oauth2_client;
