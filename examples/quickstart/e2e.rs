@@ -342,40 +342,55 @@ async fn expired_and_tampered_tokens_are_refused() {
     assert_eq!(reply.json()["reason"], "signature");
 }
 
-/// The README's quickstart `curl` lines name routes that exist, with the methods they have.
+/// The `curl` lines of the guides' shell blocks name routes of the quickstart that exist, with
+/// the methods they have.
 #[tokio::test]
-async fn readme_curl_lines_match_the_routes() {
+async fn guide_curl_lines_match_the_routes() {
     let (addr, _gate) = start().await;
-    let readme = include_str!("../../README.md");
+    let guides = [
+        ("quickstart", include_str!("../../docs/quickstart.md")),
+        ("sessions", include_str!("../../docs/sessions.md")),
+        ("cookies", include_str!("../../docs/cookies.md")),
+        ("throttling", include_str!("../../docs/throttling.md")),
+    ];
     let mut checked = 0;
-    for line in readme
-        .lines()
-        .filter(|l| l.trim_start().starts_with("curl "))
-    {
-        let method = if line.contains("-X POST") {
-            "POST"
-        } else {
-            "GET"
-        };
-        let path = line
-            .split_whitespace()
-            .find_map(|word| {
-                word.trim_matches('\'')
-                    .trim_matches('"')
-                    .strip_prefix("http://127.0.0.1:8000")
-            })
-            .unwrap_or_else(|| panic!("no http://127.0.0.1:8000 URL in README line: {line}"));
-        let reply = Call::new(method, path).send(addr).await;
-        assert!(
-            reply.status != 404 && reply.status != 405,
-            "README line names a missing route ({method} {path} -> {}): {line}",
-            reply.status
-        );
-        checked += 1;
+    for (guide, text) in guides {
+        let mut in_shell = false;
+        for line in text.lines() {
+            if line.starts_with("```") {
+                in_shell = line == "```sh";
+                continue;
+            }
+            if !in_shell || !line.starts_with("curl ") {
+                continue;
+            }
+            let method = if line.contains("-X POST") {
+                "POST"
+            } else {
+                "GET"
+            };
+            let path = line
+                .split_whitespace()
+                .find_map(|word| {
+                    word.trim_matches('\'')
+                        .trim_matches('"')
+                        .strip_prefix("http://127.0.0.1:8000")
+                })
+                .unwrap_or_else(|| {
+                    panic!("no http://127.0.0.1:8000 URL in docs/{guide}.md: {line}")
+                });
+            let reply = Call::new(method, path).send(addr).await;
+            assert!(
+                reply.status != 404 && reply.status != 405,
+                "docs/{guide}.md names a missing route ({method} {path} -> {}): {line}",
+                reply.status
+            );
+            checked += 1;
+        }
     }
     assert!(
-        checked >= 5,
-        "the README should show at least 5 curl lines, found {checked}"
+        checked >= 15,
+        "the guides should show at least 15 curl lines, found {checked}"
     );
 }
 

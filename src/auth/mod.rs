@@ -233,7 +233,7 @@ impl Auth {
 
     /// This application's public keys as a JWKS document (`{"keys": [...]}`), to serve at
     /// `/.well-known/jwks.json`: the signing key's public half and those of verification keys
-    /// marked [`Key::own`]. HMAC secrets and foreign keys are never included.
+    /// marked [`Key::own`](crate::Key::own). HMAC secrets and foreign keys are never included.
     pub fn jwks(&self) -> JwkSet {
         JwkSet {
             keys: self

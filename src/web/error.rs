@@ -43,42 +43,14 @@ pub enum AuthErrorKind {
     Internal,
 }
 
-/// An authentication or authorization failure, answered as RFC 6750 says:
-///
-/// | situation | status | `WWW-Authenticate` | body `error` |
-/// |---|---|---|---|
-/// | no token | 401 | `Bearer realm="api"` | `missing_token` |
-/// | invalid, wrong type | 401 | `Bearer realm="api", error="invalid_token", error_description="..."` | `invalid_token` |
-/// | expired | 401 | same, `error_description="The token has expired"` | `token_expired` |
-/// | malformed request | 400 | `Bearer realm="api", error="invalid_request", error_description="..."` | `invalid_request` |
-/// | missing scope | 403 | `Bearer realm="api", error="insufficient_scope", scope="reports:read"` | `insufficient_scope` |
-/// | not fresh | 401 | `Bearer realm="api", error="insufficient_user_authentication", ...` | `fresh_token_required` |
-/// | bad login | 401 | `Bearer realm="api"` | `invalid_credentials` |
-/// | revoked (logout, reuse, version) | 401 | `error="invalid_token", error_description="The token has been revoked"` | `invalid_token` |
-/// | revocation store unreachable or stale, password verifier saturated | 503 + `Retry-After: 1` | none | `temporarily_unavailable` |
-/// | too many login attempts | 429 + `Retry-After` | none | `too_many_attempts` |
-/// | cookie token on an unsafe method, CSRF header missing or wrong | 403 | none | `csrf_failed` |
-///
-/// The JSON body is `{"error": "<code>", "message": "<human text>"}` (AuthX's), plus, when a
-/// token was refused, `"reason"`: why, the same for every client ([`TokenError::reason`]):
-///
-/// | `reason` | the token |
-/// |---|---|
-/// | `expired` | has expired (`error` is then `token_expired`) |
-/// | `not_yet_valid`, `issued_in_future` | is from the future (`nbf`, `iat`) |
-/// | `signature` | has a signature that does not match |
-/// | `algorithm`, `unknown_key`, `critical` | names an algorithm, key or extension not accepted |
-/// | `malformed`, `too_large`, `missing_claim` | is not a well-formed token of ours |
-/// | `wrong_type` | is a refresh token where an access token belongs, or the reverse |
-/// | `audience`, `issuer` | is meant for another audience, or from another issuer |
-/// | `revoked` | was revoked (a logout, a password change) |
-/// | `reused` | is a refresh token presented again after it was replaced |
-/// | `not_renewable` | was issued by another issuer and cannot be refreshed here |
-/// | `unknown_user` | names a user that no longer exists |
+/// An authentication or authorization failure, answered as RFC 6750 says: the status, the
+/// `WWW-Authenticate` challenge, and a JSON body `{"error", "message"}` (AuthX's) with a
+/// `"reason"` when a token was refused ([`TokenError::reason`]). Every answer and every reason
+/// is in one table, in [`guide::errors`](crate::guide::errors).
 ///
 /// Or the body is whatever the [`AuthBuilder::error_body`](crate::AuthBuilder::error_body)
-/// hook renders from [`ErrorParts`](crate::ErrorParts). No answer ever
-/// carries a secret, a signature, a token or a panic message.
+/// hook renders from [`ErrorParts`](crate::ErrorParts). No answer ever carries a secret, a
+/// signature, a token or a panic message.
 #[derive(Clone)]
 pub struct AuthError {
     kind: AuthErrorKind,

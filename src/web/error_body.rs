@@ -14,7 +14,7 @@ pub struct ErrorParts {
     pub code: &'static str,
     /// The human message, e.g. `"Token expired"`.
     pub message: &'static str,
-    /// Why a token was refused, e.g. `"signature"` ([`TokenError::reason`]); `None` for a
+    /// Why a token was refused, e.g. `"signature"` ([`TokenError::reason`](crate::TokenError::reason)); `None` for a
     /// refusal that is not about a token's content.
     pub reason: Option<&'static str>,
 }

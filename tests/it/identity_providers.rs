@@ -616,3 +616,40 @@ async fn configuration_mistakes_are_startup_errors() {
         .unwrap_err();
     assert!(plain_http.to_string().contains("https"), "{plain_http}");
 }
+
+/// End to end with an independent provider (npm's oauth2-mock-server, `tests/oidc`):
+/// discovery, a token it minted, a rotation it performed.
+#[tokio::test]
+async fn an_independent_oidc_provider_end_to_end() {
+    use jwtguard_tests::oidc_provider::{OidcProvider, installed};
+    if !installed() {
+        return;
+    }
+    let provider = OidcProvider::start();
+    let auth = ready(
+        TrustedIssuer::discover(&provider.issuer())
+            .audience("jwtguard")
+            .scopes_from(ScopeClaim::named("scope"))
+            .scopes_from(ScopeClaim::named("realm_access.roles").prefix("role:")),
+    )
+    .await;
+    let addr = app(&auth).await;
+    let token = provider
+        .mint(json!({"sub": "alice", "scope": "openid reports:read",
+                     "realm_access": {"roles": ["admin"]}}))
+        .await;
+    let reply = Call::get("/me").bearer(&token).send(addr).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["sub"], "alice");
+    assert_eq!(reply.json()["issuer"], provider.issuer());
+    assert_eq!(Call::get("/reports").bearer(&token).send(addr).await.status, 200);
+
+    // The provider rotates: its next token carries a kid never seen, fetched once.
+    provider.rotate().await;
+    let rotated = provider.mint(json!({"sub": "alice"})).await;
+    let reply = settled(|| Call::get("/me").bearer(&rotated), addr).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(Call::get("/me").bearer(&token).send(addr).await.status, 200);
+    let foreign = provider.mint(json!({"aud": "another-api"})).await;
+    assert_eq!(Call::get("/me").bearer(&foreign).send(addr).await.status, 401);
+}
