@@ -642,7 +642,10 @@ async fn an_independent_oidc_provider_end_to_end() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(reply.json()["sub"], "alice");
     assert_eq!(reply.json()["issuer"], provider.issuer());
-    assert_eq!(Call::get("/reports").bearer(&token).send(addr).await.status, 200);
+    assert_eq!(
+        Call::get("/reports").bearer(&token).send(addr).await.status,
+        200
+    );
 
     // The provider rotates: its next token carries a kid never seen, fetched once.
     provider.rotate().await;
@@ -651,5 +654,8 @@ async fn an_independent_oidc_provider_end_to_end() {
     assert_eq!(reply.status, 200, "{}", reply.text());
     assert_eq!(Call::get("/me").bearer(&token).send(addr).await.status, 200);
     let foreign = provider.mint(json!({"aud": "another-api"})).await;
-    assert_eq!(Call::get("/me").bearer(&foreign).send(addr).await.status, 401);
+    assert_eq!(
+        Call::get("/me").bearer(&foreign).send(addr).await.status,
+        401
+    );
 }
