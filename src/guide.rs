@@ -12,6 +12,7 @@
 //! | [`configuration`] | development and production `Auth`, keys, your own state and claims |
 //! | [`errors`] | every answer and its JSON body, and the compile errors |
 //! | [`verification`] | what a token must be, limits, key trust |
+//! | [`identity_providers`] | tokens from Keycloak, Auth0, Okta, Entra ID, Cognito (feature `oidc`) |
 //! | [`openapi`] | OpenAPI documents with utoipa |
 //! | [`quickstart`] | the quickstart example, tried with curl |
 //!
@@ -51,6 +52,14 @@ pub mod verification {}
     doc = "OpenAPI documents with utoipa: see the documentation built with the feature `utoipa`."
 )]
 pub mod openapi {}
+
+// Its links lead to `TrustedIssuer`, which exists with the feature only.
+#[cfg_attr(feature = "oidc", doc = include_str!("../docs/identity_providers.md"))]
+#[cfg_attr(
+    not(feature = "oidc"),
+    doc = "Tokens from identity providers: see the documentation built with the feature `oidc`."
+)]
+pub mod identity_providers {}
 
 #[doc = include_str!("../docs/quickstart.md")]
 pub mod quickstart {}

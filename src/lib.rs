@@ -9,6 +9,7 @@
 //! [configuration]: crate::guide::configuration
 //! [errors]: crate::guide::errors
 //! [verification]: crate::guide::verification
+//! [identity providers]: crate::guide::identity_providers
 //! [openapi]: crate::guide::openapi
 //! [quickstart]: crate::guide::quickstart
 #![doc = include_str!("../README.md")]
