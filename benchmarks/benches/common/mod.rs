@@ -7,6 +7,7 @@
 
 #[path = "fixture.rs"]
 mod fixture;
+#[allow(unused_imports)] // Some benches use none of it.
 pub(crate) use fixture::*;
 
 use std::cell::RefCell;
