@@ -13,7 +13,6 @@
 //! [openapi]: crate::guide::openapi
 //! [quickstart]: crate::guide::quickstart
 #![doc = include_str!("../README.md")]
-
 #![forbid(unsafe_code)]
 
 mod auth;

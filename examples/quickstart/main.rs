@@ -58,7 +58,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
         let builder = jwtguard::Auth::builder().random_secret();
         match std::env::var("REDIS_URL") {
+            #[cfg(feature = "redis")]
             Ok(url) => builder.store(jwtguard::RedisStore::connect(&url, "jwtguard").await?),
+            #[cfg(not(feature = "redis"))]
+            Ok(_) => {
+                return Err("REDIS_URL needs the `redis` feature: \
+                            cargo run --example quickstart --features redis"
+                    .into());
+            }
             Err(_) => builder,
         }
     };

@@ -1,26 +1,73 @@
-//! The arguments of `#[protected]`, `#[login]` and `#[refresh]`, parsed with
-//! `syn::meta::parser`, each key at most once, every mistake reported.
+//! The arguments of every attribute and of `require!`, parsed by one parser: each key at most
+//! once, every mistake reported (a value that does not parse skips to the next `,`), and what
+//! could be understood kept, so that the expansion can still be emitted beside the errors.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use syn::meta::ParseNestedMeta;
+use syn::spanned::Spanned as _;
 
 use crate::crate_path::{self, CratePath};
 use crate::errors::Errors;
 use crate::scope_name::{ScopeName, parse_list};
 
-/// The arguments an attribute accepts.
-#[derive(Clone, Copy)]
-pub(crate) enum Accepts {
-    /// `scopes`, `any`, `fresh`, `refresh`, `crate`.
+/// The macro whose arguments are parsed: which keys it takes, and how messages name it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Macro {
     Protected,
-    /// `scopes` (the ceiling of `#[refresh]` / `#[token_endpoint]`) and `crate`.
-    Ceiling,
-    /// `scopes`, `throttle = <username expression>` and `crate`: `#[login]`.
     Login,
+    Refresh,
+    TokenEndpoint,
+    Logout,
+    Require,
+}
+
+impl Macro {
+    /// The attribute's name (`protected`), or the macro's (`require`).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Self::Protected => "protected",
+            Self::Login => "login",
+            Self::Refresh => "refresh",
+            Self::TokenEndpoint => "token_endpoint",
+            Self::Logout => "logout",
+            Self::Require => "require",
+        }
+    }
+
+    /// How messages name it: `` `#[protected]` ``, `` `require!` ``.
+    pub(crate) fn shown(self) -> String {
+        match self {
+            Self::Require => "`require!`".to_owned(),
+            other => format!("`#[{}]`", other.name()),
+        }
+    }
+
+    /// The keys it takes, in the order the "expected" list names them.
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Self::Protected => &["scopes", "any", "fresh", "refresh", "check", "crate"],
+            Self::Require => &["scopes", "any", "fresh", "refresh", "crate"],
+            Self::Login => &["scopes", "throttle", "unthrottled", "crate"],
+            Self::Refresh | Self::TokenEndpoint => &["scopes", "crate"],
+            Self::Logout => &["everywhere", "crate"],
+        }
+    }
+
+    /// "`scopes`, `any` or `crate`".
+    fn expected(self) -> String {
+        let keys: Vec<String> = self.keys().iter().map(|k| format!("`{k}`")).collect();
+        match keys.split_last() {
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+            None => String::new(),
+        }
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct Args {
+    /// `scopes = ...`: the required scopes, or the ceiling of an issuing endpoint. Only valid,
+    /// distinct names are kept.
     pub(crate) scopes: Option<Vec<ScopeName>>,
     pub(crate) any: Option<Vec<ScopeName>>,
     pub(crate) fresh: Option<Span>,
@@ -28,11 +75,18 @@ pub(crate) struct Args {
     /// `#[login(throttle = form.username)]`: the attempted username, an expression over the
     /// handler's parameters.
     pub(crate) throttle: Option<syn::Expr>,
+    /// `#[login(unthrottled)]`: no throttling at all.
+    pub(crate) unthrottled: Option<Span>,
+    /// `#[logout(everywhere)]`.
+    pub(crate) everywhere: Option<Span>,
     /// `#[protected(check = path::to::function)]`: the application's own check.
     pub(crate) check: Option<syn::Path>,
     /// `crate = path`, or `::jwtguard`.
     pub(crate) jwtguard: CratePath,
     jwtguard_given: bool,
+    /// A `crate = ...` that could not be read: the expansion would name a crate that may not
+    /// be there, so the caller emits the item as written instead.
+    pub(crate) crate_unknown: bool,
 }
 
 impl Args {
@@ -42,88 +96,66 @@ impl Args {
     }
 }
 
-pub(crate) fn parse(
-    tokens: TokenStream,
-    attribute: &str,
-    accepts: Accepts,
-    errors: &mut Errors,
-) -> Args {
+/// Parses `tokens` as the arguments of `mac`, reporting every mistake to `errors`.
+pub(crate) fn parse(tokens: TokenStream, mac: Macro, errors: &mut Errors) -> Args {
     let mut args = Args::default();
-    let valid = match accepts {
-        Accepts::Protected => "`scopes`, `any`, `fresh`, `refresh`, `check` or `crate`",
-        Accepts::Ceiling => "`scopes` or `crate`",
-        Accepts::Login => "`scopes`, `throttle` or `crate`",
-    };
+    let shown = mac.shown();
     let parser = syn::meta::parser(|meta| {
         let key = meta
             .path
             .get_ident()
             .map(ToString::to_string)
             .unwrap_or_default();
-        match (key.as_str(), accepts) {
-            ("scopes", _) | ("any", Accepts::Protected) => {
-                let list = parse_list(meta.value()?, attribute, &key, errors)?;
-                let slot = if key == "scopes" {
-                    &mut args.scopes
-                } else {
-                    &mut args.any
+        let known = mac.keys().contains(&key.as_str());
+        let result = match key.as_str() {
+            "scopes" | "any" if known => parse_scopes(&meta, &key, &shown, &mut args, errors),
+            "fresh" | "refresh" | "unthrottled" | "everywhere" if known => {
+                let slot = match key.as_str() {
+                    "fresh" => &mut args.fresh,
+                    "refresh" => &mut args.refresh,
+                    "unthrottled" => &mut args.unthrottled,
+                    _ => &mut args.everywhere,
                 };
-                if slot.is_some() {
-                    errors.push(
-                        meta.error(format!("duplicate argument `{key}` in `#[{attribute}]`")),
-                    );
-                } else {
-                    *slot = Some(list);
-                }
+                flag(&meta, &key, &shown, slot, errors);
+                Ok(())
             }
-            ("throttle", Accepts::Login) => {
-                let value = meta.value().map_err(|_| {
-                    meta.error(
-                        "`throttle` in `#[login]` names the attempted username: write `throttle = form.username`",
-                    )
-                })?;
-                let username: syn::Expr = value.parse()?;
-                if args.throttle.is_some() {
-                    errors.push(meta.error("duplicate argument `throttle` in `#[login]`"));
-                } else {
-                    args.throttle = Some(username);
-                }
-            }
-            ("crate", _) => parse_crate(&meta, attribute, &mut args, errors)?,
-            ("check", Accepts::Protected) => parse_check(&meta, attribute, &mut args, errors)?,
-            ("fresh" | "refresh", Accepts::Protected) => {
-                if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
-                    errors.push(meta.error(format!(
-                        "`{key}` in `#[{attribute}]` is a flag and takes no value: write `{key}`"
-                    )));
-                    skip_value(&meta)?;
-                }
-                let slot = if key == "fresh" {
-                    &mut args.fresh
-                } else {
-                    &mut args.refresh
+            "throttle" if known => parse_throttle(&meta, &mut args, errors),
+            "check" if known => parse_check(&meta, &shown, &mut args, errors),
+            "check" if mac == Macro::Require => {
+                // Read for its span: the message points at the function named.
+                let span = match meta
+                    .value()
+                    .and_then(syn::parse::ParseBuffer::parse::<syn::Path>)
+                {
+                    Ok(path) => path.span(),
+                    Err(_) => meta.path.span(),
                 };
-                if slot.is_some() {
-                    errors.push(
-                        meta.error(format!("duplicate argument `{key}` in `#[{attribute}]`")),
-                    );
-                } else {
-                    *slot = Some(syn::spanned::Spanned::span(&meta.path));
-                }
+                errors.at(
+                    span,
+                    "`check` belongs on `#[protected]` handlers: a router-wide layer runs before any handler's arguments exist",
+                );
+                Ok(())
             }
+            "crate" => parse_crate(&meta, &shown, &mut args, errors),
             _ => {
-                let shown = if key.is_empty() {
+                let what = if key.is_empty() {
                     "this argument".to_owned()
                 } else {
                     format!("argument `{key}`")
                 };
                 errors.push(meta.error(format!(
-                    "unknown {shown} in `#[{attribute}]`: expected {valid}"
+                    "unknown {what} in {shown}: expected {}",
+                    mac.expected()
                 )));
-                skip_value(&meta)?;
+                Ok(())
             }
+        };
+        if let Err(error) = result {
+            errors.push(error);
         }
-        Ok(())
+        // Whatever is left of this argument (a value that did not parse, or the value of an
+        // unknown key) is skipped, and parsing goes on after the next `,`.
+        skip_to_comma(&meta)
     });
     if let Err(error) = syn::parse::Parser::parse2(parser, tokens) {
         errors.push(error);
@@ -131,34 +163,111 @@ pub(crate) fn parse(
     if let (Some(fresh), Some(_)) = (args.fresh, args.refresh) {
         errors.at(
             fresh,
-            format!("`fresh` and `refresh` cannot be combined in `#[{attribute}]`: a refresh token is never fresh"),
+            format!(
+                "`fresh` and `refresh` cannot be combined in {shown}: a refresh token is never fresh"
+            ),
+        );
+    }
+    if let (Some(unthrottled), Some(_)) = (args.unthrottled, &args.throttle) {
+        errors.at(
+            unthrottled,
+            format!(
+                "`unthrottled` and `throttle` cannot be combined in {shown}: `throttle = ...` names the username to throttle by, `unthrottled` turns throttling off"
+            ),
         );
     }
     args
 }
 
-/// `check = path::to::function`.
-fn parse_check(
+/// A key that takes no value: `fresh`, `refresh`, `unthrottled`, `everywhere`.
+fn flag(
     meta: &ParseNestedMeta<'_>,
-    attribute: &str,
+    key: &str,
+    shown: &str,
+    slot: &mut Option<Span>,
+    errors: &mut Errors,
+) {
+    if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
+        errors.push(meta.error(format!(
+            "`{key}` in {shown} is a flag and takes no value: write `{key}`"
+        )));
+    }
+    if slot.is_some() {
+        errors.push(meta.error(format!("duplicate argument `{key}` in {shown}")));
+    } else {
+        *slot = Some(meta.path.span());
+    }
+}
+
+/// `scopes = ...` or `any = ...`.
+fn parse_scopes(
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    shown: &str,
     args: &mut Args,
     errors: &mut Errors,
 ) -> syn::Result<()> {
     let value = meta.value().map_err(|_| {
         meta.error(format!(
-            "`check` in `#[{attribute}]` names a function: write `check = path::to::function`"
+            "`{key}` in {shown} names scopes: write `{key} = \"reports:read admin\"` or `{key} = [\"reports:read\", \"admin\"]`"
+        ))
+    })?;
+    let list = parse_list(value, shown, key, errors)?;
+    let slot = if key == "scopes" {
+        &mut args.scopes
+    } else {
+        &mut args.any
+    };
+    if slot.is_some() {
+        errors.push(meta.error(format!("duplicate argument `{key}` in {shown}")));
+    } else {
+        *slot = Some(list);
+    }
+    Ok(())
+}
+
+/// `throttle = <username expression>`.
+fn parse_throttle(
+    meta: &ParseNestedMeta<'_>,
+    args: &mut Args,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let value = meta.value().map_err(|_| {
+        meta.error(
+            "`throttle` in `#[login]` names the attempted username: write `throttle = form.username`",
+        )
+    })?;
+    let username: syn::Expr = value.parse()?;
+    if args.throttle.is_some() {
+        errors.push(meta.error("duplicate argument `throttle` in `#[login]`"));
+    } else {
+        args.throttle = Some(username);
+    }
+    Ok(())
+}
+
+/// `check = path::to::function`.
+fn parse_check(
+    meta: &ParseNestedMeta<'_>,
+    shown: &str,
+    args: &mut Args,
+    errors: &mut Errors,
+) -> syn::Result<()> {
+    let value = meta.value().map_err(|_| {
+        meta.error(format!(
+            "`check` in {shown} names a function: write `check = path::to::function`"
         ))
     })?;
     let path: syn::Path = value.parse().map_err(|e| {
         syn::Error::new(
             e.span(),
             format!(
-                "`check` in `#[{attribute}]` names a function by its path, such as `check = owns_tenant`"
+                "`check` in {shown} names a function by its path, such as `check = owns_tenant`"
             ),
         )
     })?;
     if args.check.is_some() {
-        errors.push(meta.error(format!("duplicate argument `check` in `#[{attribute}]`")));
+        errors.push(meta.error(format!("duplicate argument `check` in {shown}")));
     } else {
         args.check = Some(path);
     }
@@ -168,35 +277,35 @@ fn parse_check(
 /// `crate = path`: where the expansion finds jwtguard (see `crate_path.rs`).
 fn parse_crate(
     meta: &ParseNestedMeta<'_>,
-    attribute: &str,
+    shown: &str,
     args: &mut Args,
     errors: &mut Errors,
 ) -> syn::Result<()> {
-    let place = format!("`#[{attribute}]`");
     if !meta.input.peek(syn::Token![=]) {
-        errors.push(meta.error(crate_path::missing_value(&place)));
-        skip_value(meta)?;
+        args.crate_unknown = true;
+        errors.push(meta.error(crate_path::missing_value(shown)));
     } else if args.jwtguard_given {
-        errors.push(meta.error(format!("duplicate argument `crate` in {place}")));
-        skip_value(meta)?;
+        errors.push(meta.error(format!("duplicate argument `crate` in {shown}")));
     } else {
         args.jwtguard_given = true;
-        match crate_path::parse_value(meta.value()?, &place) {
+        match crate_path::parse_value(meta.value()?, shown) {
             Ok(path) => args.jwtguard = path,
-            Err(error) => errors.push(error),
+            Err(refused) => {
+                errors.push(refused.error);
+                match refused.meant {
+                    Some(path) => args.jwtguard = path,
+                    None => args.crate_unknown = true,
+                }
+            }
         }
     }
     Ok(())
 }
 
-/// Consumes `= value` or `(...)` after a key so parsing can go on to the next argument.
-fn skip_value(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
-    if meta.input.peek(syn::Token![=]) {
-        meta.value()?.parse::<syn::Expr>()?;
-    } else if meta.input.peek(syn::token::Paren) {
-        let content;
-        syn::parenthesized!(content in meta.input);
-        content.parse::<TokenStream>()?;
+/// Skips the rest of the current argument, up to (not past) the next top-level `,`.
+fn skip_to_comma(meta: &ParseNestedMeta<'_>) -> syn::Result<()> {
+    while !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+        meta.input.parse::<TokenTree>()?;
     }
     Ok(())
 }

@@ -31,9 +31,22 @@ impl ToTokens for CratePath {
 const EXAMPLE: &str =
     "such as `crate = jwt` for `jwt = { package = \"jwtguard\", ... }` in Cargo.toml";
 
+/// A `crate = ...` value that is refused, and the path it most likely means (the contents of
+/// a string), with which the expansion can still be emitted beside the error.
+pub(crate) struct Refused {
+    pub(crate) error: syn::Error,
+    pub(crate) meant: Option<CratePath>,
+}
+
+impl From<syn::Error> for Refused {
+    fn from(error: syn::Error) -> Self {
+        Self { error, meant: None }
+    }
+}
+
 /// Parses the value after `crate =` in `place` (`` `#[protected]` ``, `` `scopes!` ``): a path
 /// without generic arguments.
-pub(crate) fn parse_value(input: ParseStream<'_>, place: &str) -> syn::Result<CratePath> {
+pub(crate) fn parse_value(input: ParseStream<'_>, place: &str) -> Result<CratePath, Refused> {
     let value: syn::Expr = input.parse()?;
     match &value {
         syn::Expr::Path(path)
@@ -50,17 +63,24 @@ pub(crate) fn parse_value(input: ParseStream<'_>, place: &str) -> syn::Result<Cr
         syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Str(text),
             ..
-        }) => Err(syn::Error::new_spanned(
-            &value,
-            format!(
-                "`crate` in {place} takes a path, not a string: write `crate = {}`",
-                text.value()
+        }) => Err(Refused {
+            error: syn::Error::new_spanned(
+                &value,
+                format!(
+                    "`crate` in {place} takes a path, not a string: write `crate = {}`",
+                    text.value()
+                ),
             ),
-        )),
+            meant: text
+                .parse::<syn::Path>()
+                .ok()
+                .map(|path| CratePath(Some(path.to_token_stream()))),
+        }),
         _ => Err(syn::Error::new_spanned(
             &value,
             format!("`crate` in {place} expects the path of the jwtguard crate, {EXAMPLE}"),
-        )),
+        )
+        .into()),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Collects every error of one macro call, so the user sees them all at once.
 
-use proc_macro2::Span;
+use proc_macro2::{Span, TokenStream};
 
 #[derive(Default)]
 pub(crate) struct Errors(Option<syn::Error>);
@@ -17,7 +17,15 @@ impl Errors {
         self.push(syn::Error::new(span, message));
     }
 
-    pub(crate) fn finish(self) -> syn::Result<()> {
-        self.0.map_or(Ok(()), Err)
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// One `compile_error!` per error (nothing when there is none), to emit beside whatever
+    /// the macro could still produce.
+    pub(crate) fn into_compile_errors(self) -> TokenStream {
+        self.0
+            .map(|errors| errors.to_compile_error())
+            .unwrap_or_default()
     }
 }

@@ -4,68 +4,38 @@
 //! with `everywhere`, every session of its subject) before the body runs, binds `Claims`
 //! parameters from the guard, and answers 204 when the handler returns nothing.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{FnArg, ItemFn, ReturnType};
 
-use crate::crate_path::{self, CratePath};
+use crate::args::{self, Macro};
 use crate::errors::Errors;
-use crate::handler::{check_signature, is_optional_claims, is_plain_claims};
+use crate::handler::{is_optional_claims, is_plain_claims};
 
-const NAME: &str = "logout";
-
-/// `everywhere` and `crate = path`.
-fn parse_args(tokens: TokenStream, errors: &mut Errors) -> (bool, CratePath) {
-    let mut everywhere: Option<Span> = None;
-    let mut jwtguard: Option<CratePath> = None;
-    let parser = syn::meta::parser(|meta| {
-        if meta.path.is_ident("everywhere") {
-            if meta.input.peek(syn::Token![=]) || meta.input.peek(syn::token::Paren) {
-                return Err(meta.error(
-                    "`everywhere` in `#[logout]` is a flag and takes no value: write `everywhere`",
-                ));
-            }
-            if everywhere.is_some() {
-                errors.push(meta.error("duplicate argument `everywhere` in `#[logout]`"));
-            }
-            everywhere = Some(syn::spanned::Spanned::span(&meta.path));
-            Ok(())
-        } else if meta.path.is_ident("crate") {
-            if !meta.input.peek(syn::Token![=]) {
-                return Err(meta.error(crate_path::missing_value("`#[logout]`")));
-            }
-            let path = crate_path::parse_value(meta.value()?, "`#[logout]`")?;
-            if jwtguard.is_some() {
-                errors.push(meta.error("duplicate argument `crate` in `#[logout]`"));
-            }
-            jwtguard = Some(path);
-            Ok(())
-        } else {
-            Err(meta.error("unknown argument in `#[logout]`: expected `everywhere` or `crate`"))
-        }
-    });
-    if let Err(error) = syn::parse::Parser::parse2(parser, tokens) {
-        errors.push(error);
+pub(crate) fn expand(
+    args: TokenStream,
+    mut func: ItemFn,
+    errors: &mut Errors,
+) -> Option<TokenStream> {
+    let args = args::parse(args, Macro::Logout, errors);
+    if args.crate_unknown {
+        return None;
     }
-    (everywhere.is_some(), jwtguard.unwrap_or_default())
-}
-
-pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
-    let mut errors = Errors::default();
-    let (everywhere, jwtguard) = parse_args(args, &mut errors);
-    check_signature(&func, NAME, &mut errors);
+    let (everywhere, jwtguard) = (args.everywhere.is_some(), &args.jwtguard);
     for input in &func.sig.inputs {
         if let FnArg::Typed(typed) = input
             && is_optional_claims(&typed.ty)
         {
+            // Then left to jwtguard's own extractor, so that the function still routes.
             errors.push(syn::Error::new_spanned(
                 &typed.ty,
                 "`#[logout]` handlers take `Claims`, not `Option<Claims>`: the handler only runs with a valid access token",
             ));
         }
     }
-    errors.finish()?;
 
+    // Parameters whose type is named `Claims` are bound from the guard, through a trait
+    // implemented for `jwtguard::Claims` only.
     let mut bindings = Vec::new();
     for input in std::mem::take(&mut func.sig.inputs) {
         match input {
@@ -73,7 +43,7 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
                 let (attrs, pat, ty) = (&typed.attrs, &typed.pat, &typed.ty);
                 bindings.push(quote! {
                     #(#attrs)*
-                    let #pat: #ty = #jwtguard::__private::LogoutGuard::claims(&__jwtguard_logout);
+                    let #pat: #ty = <#ty as #jwtguard::__private::FromLogoutGuard>::from_guard(&__jwtguard_logout);
                 });
             }
             other => func.sig.inputs.push(other),
@@ -82,9 +52,9 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     // Alone, the guard may read the body (a refresh token in JSON); beside parameters of the
     // handler's own, it leaves the body to them.
     let guard: syn::Type = if func.sig.inputs.is_empty() {
-        syn::parse_quote!(#jwtguard::__private::LogoutBody)
+        syn::parse_quote!(#jwtguard::__private::LogoutBody<#jwtguard::Auth>)
     } else {
-        syn::parse_quote!(#jwtguard::__private::LogoutGuard)
+        syn::parse_quote!(#jwtguard::__private::LogoutGuard<#jwtguard::Auth>)
     };
     func.sig
         .inputs
@@ -113,6 +83,6 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
         #answer
     }};
     func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Response);
-    *func.block = syn::parse2(body)?;
-    Ok(quote!(#func))
+    *func.block = syn::parse_quote!(#body);
+    Some(quote!(#func))
 }

@@ -15,6 +15,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 
+use crate::args::Macro;
 use crate::crate_path::CratePath;
 use crate::scope_name::ScopeName;
 
@@ -45,15 +46,11 @@ pub(crate) fn registry_type(span: Span) -> TokenStream {
 /// the top of the handler's body.
 pub(crate) fn checks<'a>(
     names: impl Iterator<Item = &'a ScopeName>,
-    attribute: &str,
+    mac: Macro,
     jwtguard: &CratePath,
 ) -> TokenStream {
     // How the message names the caller: `#[protected]`, or `require!` for a function-like macro.
-    let attribute = if attribute.ends_with('!') {
-        attribute.to_owned()
-    } else {
-        format!("#[{attribute}]")
-    };
+    let attribute = mac.shown().trim_matches('`').to_owned();
     names
         .map(|name| {
             let value = &name.value;

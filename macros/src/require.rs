@@ -5,20 +5,29 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::parse::{ParseStream, Parser as _};
 
-use crate::args::{self, Accepts};
+use crate::args::{self, Macro};
 use crate::errors::Errors;
 use crate::protected::route;
 use crate::registry;
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    match expand_inner(input) {
-        Ok(tokens) => tokens,
-        Err(error) => error.to_compile_error(),
+    let mut errors = Errors::default();
+    let expanded = expand_inner(input, &mut errors);
+    if errors.is_empty() {
+        return expanded.unwrap_or_default();
     }
+    // The errors, then the layer as if they had been written right (or, when there is none, a
+    // value of any type), so that where the layer is used nothing else fails.
+    let errors = errors.into_compile_errors();
+    let value = expanded.unwrap_or_else(|| quote!(::core::unreachable!()));
+    quote! {{
+        #errors
+        #value
+    }}
 }
 
-fn expand_inner(input: TokenStream) -> syn::Result<TokenStream> {
-    let (auth, rest) = (|stream: ParseStream<'_>| {
+fn expand_inner(input: TokenStream, errors: &mut Errors) -> Option<TokenStream> {
+    let parsed = (|stream: ParseStream<'_>| {
         let auth: syn::Expr = stream.parse().map_err(|e| {
             syn::Error::new(
                 e.span(),
@@ -38,43 +47,28 @@ fn expand_inner(input: TokenStream) -> syn::Result<TokenStream> {
         let rest: TokenStream = stream.parse()?;
         Ok((auth, rest))
     })
-    .parse2(input)?;
-    let mut errors = Errors::default();
-    let args = args::parse(rest, "require", Accepts::Protected, &mut errors);
-    if let Some(check) = &args.check {
-        errors.push(syn::Error::new_spanned(
-            check,
-            "`check` belongs on `#[protected]` handlers: a router-wide layer runs before any handler's arguments exist",
-        ));
-    }
-    errors.finish().map_err(as_macro)?;
+    .parse2(input);
+    let (auth, rest) = match parsed {
+        Ok(parsed) => parsed,
+        Err(error) => {
+            errors.push(error);
+            return None;
+        }
+    };
+    let args = args::parse(rest, Macro::Require, errors);
     let jwtguard = &args.jwtguard;
-    // Nothing after the layer can read what it verified: it keeps nothing.
-    let route = route(&args, false);
-    let checks = registry::checks(args.all_names(), "require!", jwtguard);
-    Ok(quote! {{
+    // Nothing after the layer can read what it verified: it keeps nothing. The route names the
+    // registry as the blocks of `resolve` find it: a crate without `scopes!` gets the checks'
+    // message alone.
+    let route = route(&args, false, false);
+    let checks = registry::checks(args.all_names(), Macro::Require, jwtguard);
+    let layer = registry::resolve(
+        jwtguard,
+        &quote!(#jwtguard::__private::require::<#route>(__jwtguard_auth)),
+    );
+    Some(quote! {{
         #checks
-        #jwtguard::__private::require::<#route>(::core::clone::Clone::clone(&#auth))
+        let __jwtguard_auth = ::core::clone::Clone::clone(&#auth);
+        #layer
     }})
-}
-
-/// The argument errors are worded for attributes (`#[require]`): name the macro as it is
-/// written instead.
-fn as_macro(errors: syn::Error) -> syn::Error {
-    errors
-        .into_iter()
-        .map(|error| {
-            let message = error.to_string().replace("`#[require]`", "`require!`");
-            syn::Error::new(error.span(), message)
-        })
-        .reduce(|mut all, error| {
-            all.combine(error);
-            all
-        })
-        .unwrap_or_else(|| {
-            syn::Error::new(
-                proc_macro2::Span::call_site(),
-                "invalid `require!` arguments",
-            )
-        })
 }

@@ -25,10 +25,12 @@ pub(crate) fn is_valid(scope: &str) -> bool {
 pub(crate) const SYNTAX: &str =
     "scopes are printable ASCII without spaces, `\"` or `\\` (RFC 6749 §3.3)";
 
-/// Parses the value of `scopes = ...` or `any = ...`, reporting every problem to `errors`.
+/// Parses the value of `scopes = ...` or `any = ...` in `place` (`` `#[protected]` ``,
+/// `` `require!` ``), reporting every problem to `errors`. Only the valid, distinct names are
+/// returned: the expansion emitted beside the errors then checks nothing twice.
 pub(crate) fn parse_list(
     input: ParseStream<'_>,
-    attribute: &str,
+    place: &str,
     key: &str,
     errors: &mut Errors,
 ) -> syn::Result<Vec<ScopeName>> {
@@ -43,7 +45,7 @@ pub(crate) fn parse_list(
                 if !text.is_empty() {
                     errors.at(
                         lit.span(),
-                        format!("`{key}` in `#[{attribute}]` separates scopes with single spaces: {text:?} has an empty one"),
+                        format!("`{key}` in {place} separates scopes with single spaces: {text:?} has an empty one"),
                     );
                 }
                 continue;
@@ -69,7 +71,7 @@ pub(crate) fn parse_list(
                 }),
                 other => errors.push(syn::Error::new_spanned(
                     other,
-                    format!("`{key}` in `#[{attribute}]` lists scopes as string literals, such as [\"reports:read\", \"admin\"]"),
+                    format!("`{key}` in {place} lists scopes as string literals, such as [\"reports:read\", \"admin\"]"),
                 )),
             }
         }
@@ -77,38 +79,33 @@ pub(crate) fn parse_list(
         let expr: syn::Expr = input.parse()?;
         errors.push(syn::Error::new_spanned(
             expr,
-            format!("`{key}` in `#[{attribute}]` expects a string such as \"reports:read admin\" or an array such as [\"reports:read\", \"admin\"]"),
+            format!("`{key}` in {place} expects a string such as \"reports:read admin\" or an array such as [\"reports:read\", \"admin\"]"),
         ));
         return Ok(names);
     }
     if names.is_empty() {
         errors.at(
             list_span,
-            format!(
-                "`{key}` in `#[{attribute}]` names no scope: name at least one, or remove `{key}`"
-            ),
+            format!("`{key}` in {place} names no scope: name at least one, or remove `{key}`"),
         );
     }
-    let mut seen: Vec<&str> = Vec::new();
-    for name in &names {
+    let mut kept: Vec<ScopeName> = Vec::new();
+    for name in names {
         if !is_valid(&name.value) {
             errors.at(
                 name.span,
-                format!(
-                    "{:?} in `#[{attribute}]` is not a valid scope: {SYNTAX}",
-                    name.value
-                ),
+                format!("{:?} in {place} is not a valid scope: {SYNTAX}", name.value),
             );
-        } else if seen.contains(&name.value.as_str()) {
+        } else if kept.iter().any(|seen| seen.value == name.value) {
             errors.at(
                 name.span,
-                format!("duplicate scope {:?} in `#[{attribute}]`", name.value),
+                format!("duplicate scope {:?} in {place}", name.value),
             );
         } else {
-            seen.push(&name.value);
+            kept.push(name);
         }
     }
-    Ok(names)
+    Ok(kept)
 }
 
 #[cfg(test)]

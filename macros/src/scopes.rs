@@ -1,5 +1,5 @@
-//! `scopes! { NAME = "scope", ... }`: the crate's one declaration of its scopes, optionally
-//! opened by `crate = path;` for a renamed dependency.
+//! `scopes! { NAME = "scope", ... }`: the crate's one declaration of its scopes, at the crate
+//! root, optionally opened by `crate = path;` for a renamed dependency.
 //!
 //! It emits a `jwtguard::Scope` constant per item, `SCOPES` (the runtime registry), and the
 //! hidden `__JwtguardScopeRegistry` type through which the attribute macros check scope names
@@ -7,13 +7,16 @@
 //! scopes, the macro also hands the const evaluator what it would be slow to compute: the
 //! names sorted (lookups are a binary search), and how long a prefix each shares with the
 //! one before (the "did you mean" search walks them as a trie).
+//!
+//! A mistake in one item leaves the others declared (thiserror's fallback). A `scopes!` in a
+//! module or a function is a registry of its own, for run-time lookups (`SCOPES`): the
+//! macros see only the crate root's, and a route naming a scope says so when there is none.
 
 use std::collections::HashSet;
 
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 use syn::parse::{Parse, ParseStream};
-use syn::punctuated::Punctuated;
 use syn::{Attribute, Ident, LitStr, Token};
 
 use crate::crate_path::{self, CratePath};
@@ -47,90 +50,169 @@ impl Parse for Item {
 }
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    match expand_items(input) {
-        Ok(tokens) => tokens,
-        Err(error) => error.to_compile_error(),
+    let mut errors = Errors::default();
+    let parsed = syn::parse::Parser::parse2(
+        |input: ParseStream<'_>| Ok(parse_input(input, &mut errors)),
+        input,
+    );
+    let registry = match parsed {
+        Ok((jwtguard, items, written)) => {
+            let items = valid(items, written, &mut errors);
+            jwtguard.map(|jwtguard| registry(&jwtguard, &items))
+        }
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    };
+    // thiserror's fallback: the registry of the entries that are right, beside the errors
+    // about the others, so that routes naming a valid scope are not refused for the wrong
+    // reason ("this crate declares no scopes").
+    let mut out = errors.into_compile_errors();
+    out.extend(registry);
+    out
+}
+
+/// `crate = path;` (when given) and the items, every mistake reported: an item that does not
+/// parse is skipped up to the next `,`. The path is `None` when `crate = ...` names none: the
+/// registry would name a crate that may not be there. Also how many items were written, right
+/// or not.
+fn parse_input(
+    input: ParseStream<'_>,
+    errors: &mut Errors,
+) -> (Option<CratePath>, Vec<Item>, usize) {
+    let jwtguard = parse_crate_path(input, errors);
+    let mut items = Vec::new();
+    let mut written = 0;
+    while !input.is_empty() {
+        written += 1;
+        match input.parse::<Item>() {
+            Ok(item) => items.push(item),
+            Err(error) => {
+                errors.push(error);
+                skip_to_comma(input);
+            }
+        }
+        if input.is_empty() {
+            break;
+        }
+        if input.parse::<Token![,]>().is_err() {
+            errors.at(
+                input.span(),
+                "expected `,` between `scopes!` items: write `A = \"a\", B = \"b\"`",
+            );
+            skip_to_comma(input);
+            let _ = input.parse::<Token![,]>();
+        }
+    }
+    (jwtguard, items, written)
+}
+
+/// Skips tokens up to (not past) the next `,`.
+fn skip_to_comma(input: ParseStream<'_>) {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        if input.parse::<proc_macro2::TokenTree>().is_err() {
+            break;
+        }
     }
 }
 
 /// `crate = path;` before the items, or the default `::jwtguard`.
-fn parse_crate_path(input: ParseStream<'_>) -> syn::Result<CratePath> {
+fn parse_crate_path(input: ParseStream<'_>, errors: &mut Errors) -> Option<CratePath> {
     if !input.peek(Token![crate]) {
-        return Ok(CratePath::default());
+        return Some(CratePath::default());
     }
-    let keyword: Token![crate] = input.parse()?;
-    if !input.peek(Token![=]) {
-        return Err(syn::Error::new_spanned(
+    let keyword = input.parse::<Token![crate]>().ok()?;
+    let path = if input.peek(Token![=]) {
+        let _ = input.parse::<Token![=]>();
+        match crate_path::parse_value(input, "`scopes!`") {
+            Ok(path) => Some(path),
+            Err(refused) => {
+                errors.push(refused.error);
+                refused.meant
+            }
+        }
+    } else {
+        errors.push(syn::Error::new_spanned(
             keyword,
             crate_path::missing_value("`scopes!`"),
         ));
-    }
-    input.parse::<Token![=]>()?;
-    let path = crate_path::parse_value(input, "`scopes!`")?;
-    input.parse::<Token![;]>().map_err(|e| {
-        syn::Error::new(
-            e.span(),
+        None
+    };
+    if input.parse::<Token![;]>().is_err() {
+        errors.at(
+            input.span(),
             "expected `;` after `crate = path` in `scopes!`: write `scopes! { crate = jwt; NAME = \"scope\", ... }`",
-        )
-    })?;
-    Ok(path)
+        );
+        // Up to the end of the header: a `;`, or the `,` written in its place.
+        skip_to_comma(input);
+        let _ = input.parse::<Token![,]>();
+    }
+    path
 }
 
-fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
-    let (jwtguard, items) = syn::parse::Parser::parse2(
-        |input: ParseStream<'_>| {
-            let jwtguard = parse_crate_path(input)?;
-            let items = Punctuated::<Item, Token![,]>::parse_terminated(input)?;
-            Ok((jwtguard, items))
-        },
-        input,
-    )?;
-    let items: Vec<Item> = items.into_iter().collect();
-    let mut errors = Errors::default();
-    if items.is_empty() {
+/// The items that are right: every mistake is reported, and an item with one is left out
+/// (a later duplicate, not the first), except an attribute other than a doc comment, which
+/// is dropped from an item that is otherwise right.
+fn valid(items: Vec<Item>, written: usize, errors: &mut Errors) -> Vec<Item> {
+    if written == 0 {
         errors.at(
             Span::call_site(),
             "`scopes!` declares no scope: write `scopes! { REPORTS_READ = \"reports:read\" }`",
         );
     }
-    if items.len() > usize::from(u16::MAX) {
+    if written > usize::from(u16::MAX) {
         errors.at(
             Span::call_site(),
             "`scopes!` declares more than 65535 scopes",
         );
     }
-    let values: Vec<String> = items.iter().map(|i| i.scope.value()).collect();
     let (mut names, mut scopes) = (HashSet::new(), HashSet::new());
-    for (item, value) in items.iter().zip(&values) {
-        for attr in &item.attrs {
-            if !attr.path().is_ident("doc") {
+    let mut kept = Vec::new();
+    for mut item in items {
+        item.attrs.retain(|attr| {
+            let doc = attr.path().is_ident("doc");
+            if !doc {
                 errors.push(syn::Error::new_spanned(
                     attr,
                     "`scopes!` items take only doc comments: other attributes (such as `#[cfg]`) would change the registry between builds",
                 ));
             }
-        }
-        if !is_valid(value) {
+            doc
+        });
+        let value = item.scope.value();
+        if !is_valid(&value) {
             errors.at(
                 item.scope.span(),
                 format!("{value:?} in `scopes!` is not a valid scope: {SYNTAX}"),
             );
+            continue;
         }
-        if !names.insert(&item.name) {
+        if names.contains(&item.name) {
             errors.push(syn::Error::new_spanned(
                 &item.name,
                 format!("duplicate name `{}` in `scopes!`", item.name),
             ));
+            continue;
         }
-        if !scopes.insert(value) {
+        if scopes.contains(&value) {
             errors.at(
                 item.scope.span(),
                 format!("duplicate scope {value:?} in `scopes!`"),
             );
+            continue;
         }
+        names.insert(item.name.clone());
+        scopes.insert(value);
+        kept.push(item);
     }
-    errors.finish()?;
+    kept.truncate(usize::from(u16::MAX));
+    kept
+}
 
+/// The constants, `SCOPES` and the hidden registry type of `items`.
+fn registry(jwtguard: &CratePath, items: &[Item]) -> TokenStream {
+    let values: Vec<String> = items.iter().map(|i| i.scope.value()).collect();
     let fingerprint = fingerprint(&values);
     let constants = items.iter().enumerate().map(|(index, item)| {
         let (attrs, name, scope) = (&item.attrs, &item.name, &item.scope);
@@ -154,7 +236,7 @@ fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
     sorted.sort();
     let shared_prefixes = shared_prefixes(sorted.iter().map(|(v, _)| v.as_str()));
     let sorted = sorted.iter().map(|(v, i)| quote!((#v, #i)));
-    Ok(quote! {
+    quote! {
         #(#constants)*
 
         /// Every scope this crate declared with `scopes!`, for lookups at run time.
@@ -180,7 +262,7 @@ fn expand_items(input: TokenStream) -> syn::Result<TokenStream> {
             const REGISTRY: ::core::option::Option<&'static #jwtguard::__private::Registry> =
                 ::core::option::Option::Some(SCOPES);
         }
-    })
+    }
 }
 
 /// For each sorted name, how many leading bytes it shares with the one before (at most 255).

@@ -11,21 +11,20 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, PatType};
 
-use crate::args::{self, Accepts};
+use crate::args::{self, Macro};
 use crate::errors::Errors;
-use crate::handler::{check_signature, grant_return, last_segment_is};
+use crate::handler::{grant_return, last_segment_is};
 use crate::registry;
 
-const NAME: &str = "token_endpoint";
-
-pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenStream> {
-    let mut errors = Errors::default();
-    let args = args::parse(args, NAME, Accepts::Ceiling, &mut errors);
-    check_signature(&func, NAME, &mut errors);
-    let ret = grant_return(&func, NAME);
-    if let Err(error) = &ret {
-        errors.push(error.clone());
-    }
+pub(crate) fn expand(
+    args: TokenStream,
+    mut func: ItemFn,
+    errors: &mut Errors,
+) -> Option<TokenStream> {
+    let args = args::parse(args, Macro::TokenEndpoint, errors);
+    let ret = grant_return(&func, "token_endpoint", errors);
+    // The parameter whose type is named `PasswordGrant` gets the grant, through a trait
+    // implemented for `jwtguard::PasswordGrant` only.
     let mut grants: Vec<PatType> = Vec::new();
     let mut others = syn::punctuated::Punctuated::<FnArg, syn::Token![,]>::new();
     for input in std::mem::take(&mut func.sig.inputs) {
@@ -38,6 +37,7 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
     }
     func.sig.inputs = others;
     if grants.is_empty() {
+        // Still expanded, with the grant unused, so that the function routes.
         errors.push(syn::Error::new_spanned(
             &func.sig.ident,
             "`#[token_endpoint]` handlers take a `jwtguard::PasswordGrant` parameter: the username and password to check",
@@ -49,36 +49,40 @@ pub(crate) fn expand(args: TokenStream, mut func: ItemFn) -> syn::Result<TokenSt
             "`#[token_endpoint]` handlers take one `PasswordGrant` parameter",
         ));
     }
-    // On an error the caller emits the function as written, not this half-rewritten copy.
-    errors.finish()?;
-    let ret = ret?;
-    let grant = &grants[0];
-    let (pat, ty) = (&grant.pat, &grant.ty);
-    let attrs = &grant.attrs;
-
+    let ret = ret.filter(|_| !args.crate_unknown && grants.len() <= 1)?;
     let jwtguard = &args.jwtguard;
-    let checks = registry::checks(args.all_names(), NAME, jwtguard);
+    let binding = grants.first().map(|grant| {
+        let (attrs, pat, ty) = (&grant.attrs, &grant.pat, &grant.ty);
+        quote! {
+            #(#attrs)*
+            let #pat: #ty = <#ty as #jwtguard::__private::FromPasswordGrant>::from_password_grant(__jwtguard_grant);
+        }
+    });
+
+    let checks = registry::checks(args.all_names(), Macro::TokenEndpoint, jwtguard);
     let ceiling = registry::ceiling(args.scopes.as_ref());
     let block = &func.block;
     let runtime = jwtguard.spanned(ret.span());
+    let outcome = crate::issue::outcome(&ret, &runtime, block);
     let answer = quote_spanned!(ret.span()=> #runtime::__private::token_answer(__jwtguard_context, __jwtguard_outcome, #ceiling).await);
     let body = quote! {{
         #checks
-        #(#attrs)*
-        let (__jwtguard_context, #pat): (#jwtguard::__private::TokenContext, #ty) =
+        #[allow(unused_variables)]
+        let (__jwtguard_context, __jwtguard_grant) =
             match #jwtguard::__private::token_request(__jwtguard_token, #ceiling).await {
                 ::core::result::Result::Ok(request) => request,
                 ::core::result::Result::Err(response) => return response,
             };
-        let __jwtguard_outcome: #ret = async move #block.await;
+        #binding
+        let __jwtguard_outcome = #outcome;
         #answer
     }};
     // Last: the form is the request body.
-    func.sig
-        .inputs
-        .push(syn::parse_quote!(__jwtguard_token: #jwtguard::__private::TokenRequest));
+    func.sig.inputs.push(
+        syn::parse_quote!(__jwtguard_token: #jwtguard::__private::TokenRequest<#jwtguard::Auth>),
+    );
     crate::openapi::responses(&mut func.attrs, jwtguard, true);
     func.sig.output = syn::parse_quote!(-> #jwtguard::__private::Response);
-    *func.block = syn::parse2(body)?;
-    Ok(quote!(#func))
+    *func.block = syn::parse_quote!(#body);
+    Some(quote!(#func))
 }

@@ -71,9 +71,15 @@ impl<P, A> core::fmt::Debug for ClaimsGuard<P, A> {
 }
 
 impl<P, A> ClaimsGuard<P, A> {
-    /// The claims for one of the handler's `Claims` parameters.
+    /// The claims, for the handler's `Claims` parameters and its `check`.
     pub fn claims(&self) -> Claims {
         Claims::standard(self.token.clone())
+    }
+}
+
+impl super::FromClaimsGuard for Claims {
+    fn from_guard<P>(guard: &ClaimsGuard<P, Auth>) -> Self {
+        guard.claims()
     }
 }
 

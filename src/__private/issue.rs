@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use super::guard::HasAuth;
 use crate::auth::Auth;
 use std::borrow::Cow;
+use std::marker::PhantomData;
 use std::net::IpAddr;
 
 use crate::throttle::{Attempt, LoginClient};
@@ -25,9 +26,11 @@ use crate::web::refresh_body::refresh_token;
 use crate::web::respond::{pair_answer, pair_answer_to};
 use crate::web::token_endpoint::{OAuthError, PasswordGrant, TokenForm, oauth_answer, token_form};
 
-/// What a `#[login]` or `#[refresh]` handler may return.
+/// What a `#[login]`, `#[refresh]` or `#[token_endpoint]` handler may return. The expansion
+/// converts the body's value with `<Ret as IntoGrant>::into_grant`, spanned on the return type:
+/// whatever else a handler returns is refused there, by this message.
 #[diagnostic::on_unimplemented(
-    message = "a `#[login]`/`#[refresh]` handler must return `jwtguard::Grant` or `Result<jwtguard::Grant, E>` with `E: IntoResponse`, not `{Self}`",
+    message = "a `#[login]`, `#[refresh]` or `#[token_endpoint]` handler must return `jwtguard::Grant` or `Result<jwtguard::Grant, E>` with `E: IntoResponse`, not `{Self}`",
     label = "this is what the handler returns"
 )]
 pub trait IntoGrant {
@@ -49,10 +52,23 @@ impl<E: IntoResponse> IntoGrant for Result<Grant, E> {
 
 /// The extractor `#[login]` inserts: the configuration to sign with, and who is logging in
 /// (address, device cookie) for throttling.
-#[derive(Debug)]
-pub struct Signer(Auth, LoginClient);
+///
+/// `A` is always [`Auth`], written out by the macro, as in
+/// [`Guard`](super::Guard): when a router's state gives no `Auth`, rustc reports only that the
+/// handler does not implement `Handler`, and this parameter makes that message name `Auth`.
+pub struct Signer<A> {
+    auth: Auth,
+    client: LoginClient,
+    of: PhantomData<fn() -> A>,
+}
 
-impl<S> FromRequestParts<S> for Signer
+impl<A> core::fmt::Debug for Signer<A> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("Signer").field(&self.client).finish()
+    }
+}
+
+impl<S> FromRequestParts<S> for Signer<Auth>
 where
     S: HasAuth + Send + Sync,
 {
@@ -70,7 +86,11 @@ where
                 .and_then(|cookies| cookies.device(parts))
                 .map(str::to_owned),
         };
-        Ok(Self(auth, client))
+        Ok(Self {
+            auth,
+            client,
+            of: PhantomData,
+        })
     }
 }
 
@@ -85,27 +105,27 @@ fn refuse_another_site(parts: &Parts, auth: &Auth, why: &'static str) -> Result<
     }
 }
 
-/// Charges a `#[login(throttle = ...)]` attempt before the handler checks the password: a
-/// locked (username, client), address or username is answered (429) without running the
-/// handler.
-pub async fn attempt(signer: &Signer, username: &str) -> Result<Attempt, Response> {
-    signer
-        .0
-        .attempt(username, signer.1.clone())
-        .await
-        .map_err(IntoResponse::into_response)
+/// Charges a `#[login]` attempt before the handler checks the password: by the username of
+/// `throttle = ...` and the client, or without one by the client's address alone. A locked
+/// (username, client), address or username is answered (429) without running the handler.
+pub async fn attempt(signer: &Signer<Auth>, username: Option<&str>) -> Result<Attempt, Response> {
+    let client = signer.client.clone();
+    match username {
+        Some(username) => signer.auth.attempt(username, client).await,
+        None => signer.auth.attempt_unnamed(client).await,
+    }
+    .map_err(IntoResponse::into_response)
 }
 
 /// The answer of a throttled `#[login]` handler: as [`login`]; a success clears its
 /// (username, client) counter, refunds its address, and in cookie mode sets the device cookie
 /// that makes this browser a known client next time.
-pub async fn login_throttled<G: IntoGrant>(
-    signer: &Signer,
+pub async fn login_throttled(
+    signer: &Signer<Auth>,
     attempt: Attempt,
-    outcome: G,
+    outcome: Result<Grant, Response>,
     ceiling: Option<&'static [&'static str]>,
 ) -> Response {
-    let outcome = outcome.into_grant();
     if outcome.is_err() {
         return login(signer, outcome, ceiling);
     }
@@ -114,10 +134,10 @@ pub async fn login_throttled<G: IntoGrant>(
         Err(error) => return error.into_response(),
     };
     let mut response = login(signer, outcome, ceiling);
-    if let (Some(device), Some(cookies)) = (device, signer.0.inner.cookies.as_ref())
+    if let (Some(device), Some(cookies)) = (device, signer.auth.inner.cookies.as_ref())
         && response.status().is_success()
     {
-        let remember = signer.0.inner.throttle.remembered_for();
+        let remember = signer.auth.inner.throttle.remembered_for();
         cookies.set_device(response.headers_mut(), &device, remember);
     }
     response
@@ -132,37 +152,38 @@ fn answer(auth: &Auth, grant: &Grant, fresh: bool) -> Response {
 
 /// The answer of a `#[login]` handler: the pair for its grant, cut down to the ceiling; fresh
 /// unless the grant says `fresh(false)`.
-pub fn login<G: IntoGrant>(
-    signer: &Signer,
-    outcome: G,
+pub fn login(
+    signer: &Signer<Auth>,
+    outcome: Result<Grant, Response>,
     ceiling: Option<&'static [&'static str]>,
 ) -> Response {
-    let mut grant = match outcome.into_grant() {
+    let mut grant = match outcome {
         Ok(grant) => grant,
-        Err(response) => return render_with(response, &signer.0),
+        Err(response) => return render_with(response, &signer.auth),
     };
     grant.clamp_to(ceiling);
     let fresh = grant.fresh;
-    answer(&signer.0, &grant, fresh)
+    answer(&signer.auth, &grant, fresh)
 }
 
 /// The extractor `#[refresh]` inserts as the handler's last parameter: a verified refresh
 /// token from `Authorization: Bearer` or a JSON body `{"refresh_token": "..."}` (see
-/// `http/refresh_body.rs` for the rule).
-pub struct RefreshGuard {
+/// `web/refresh_body.rs` for the rule). `A` is always [`Auth`] (see [`Signer`]).
+pub struct RefreshGuard<A> {
     auth: Auth,
     token: Verified,
     /// Presented in the refresh cookie: a browser's refresh, answered in cookies only.
     from_cookie: bool,
+    of: PhantomData<fn() -> A>,
 }
 
-impl core::fmt::Debug for RefreshGuard {
+impl<A> core::fmt::Debug for RefreshGuard<A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("RefreshGuard")
     }
 }
 
-impl<S> FromRequest<S> for RefreshGuard
+impl<S> FromRequest<S> for RefreshGuard<Auth>
 where
     S: HasAuth + Send + Sync,
 {
@@ -198,26 +219,28 @@ where
             auth,
             token,
             from_cookie: cookie.is_some(),
+            of: PhantomData,
         })
     }
 }
 
-impl RefreshGuard {
-    /// The refresh token's claims, for the handler's `Claims` parameter.
-    pub fn claims<E: DeserializeOwned + 'static>(&self) -> Result<Claims<E>, Response> {
-        claims(self.token.clone(), &self.auth).map_err(IntoResponse::into_response)
+/// The refresh token's claims, for the handler's `Claims` parameters; claims that do not fit
+/// `E` are a 401.
+impl<E: DeserializeOwned + 'static> super::FromRefreshGuard for Claims<E> {
+    fn from_guard(guard: &RefreshGuard<Auth>) -> Result<Self, Response> {
+        claims(guard.token.clone(), &guard.auth).map_err(IntoResponse::into_response)
     }
 }
 
 /// The answer of a `#[refresh]` handler: a pair whose access token is not fresh, with scopes
 /// cut down to the refresh token's and to the ceiling, for the refresh token's own subject
 /// (a grant for another subject is a server-side mistake: 500).
-pub async fn refresh<G: IntoGrant>(
-    guard: &RefreshGuard,
-    outcome: G,
+pub async fn refresh(
+    guard: &RefreshGuard<Auth>,
+    outcome: Result<Grant, Response>,
     ceiling: Option<&'static [&'static str]>,
 ) -> Response {
-    let grant = match outcome.into_grant() {
+    let grant = match outcome {
         Ok(grant) => grant,
         Err(response) => return render_with(response, &guard.auth),
     };
@@ -259,20 +282,21 @@ fn renewal(
 
 /// The extractor `#[token_endpoint]` inserts as the handler's last parameter: the RFC 6749
 /// token request, read from the form body. It never rejects: a malformed request is answered
-/// by [`token_request`] in OAuth 2's error format.
-pub struct TokenRequest {
+/// by [`token_request`] in OAuth 2's error format. `A` is always [`Auth`] (see [`Signer`]).
+pub struct TokenRequest<A> {
     auth: Auth,
     client: Option<IpAddr>,
     form: Result<TokenForm, OAuthError>,
+    of: PhantomData<fn() -> A>,
 }
 
-impl core::fmt::Debug for TokenRequest {
+impl<A> core::fmt::Debug for TokenRequest<A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("TokenRequest")
     }
 }
 
-impl<S> FromRequest<S> for TokenRequest
+impl<S> FromRequest<S> for TokenRequest<Auth>
 where
     S: HasAuth + Send + Sync,
 {
@@ -285,6 +309,7 @@ where
             client: client_address(&parts, auth.inner.proxies.as_ref()),
             auth,
             form: token_form(&parts, body).await,
+            of: PhantomData,
         })
     }
 }
@@ -301,10 +326,12 @@ pub struct TokenContext {
 /// is answered here, with exactly the checks of `#[refresh]`, and so is a malformed request
 /// (`Err`, the answer to return).
 pub async fn token_request(
-    request: TokenRequest,
+    request: TokenRequest<Auth>,
     ceiling: Option<&'static [&'static str]>,
 ) -> Result<(TokenContext, PasswordGrant), Response> {
-    let TokenRequest { auth, client, form } = request;
+    let TokenRequest {
+        auth, client, form, ..
+    } = request;
     match form.map_err(IntoResponse::into_response)? {
         TokenForm::Password(password) => {
             // Charged before the handler checks the password.
@@ -370,12 +397,12 @@ fn exceeds(grant: &Grant, requested: &str) -> bool {
 /// ceiling and to the requested `scope` (a scope the grant does not hold is `invalid_scope`),
 /// with `scope` in the answer and errors in OAuth 2's format. A success clears the username's
 /// throttling counter.
-pub async fn token_answer<G: IntoGrant>(
+pub async fn token_answer(
     context: TokenContext,
-    outcome: G,
+    outcome: Result<Grant, Response>,
     ceiling: Option<&'static [&'static str]>,
 ) -> Response {
-    let mut grant = match outcome.into_grant() {
+    let mut grant = match outcome {
         Ok(grant) => grant,
         Err(response) => return oauth_answer(response),
     };

@@ -1,5 +1,7 @@
 //! `#[logout]`: ending the presented session, or every session of its subject.
 
+use std::marker::PhantomData;
+
 use axum_core::extract::FromRequestParts;
 use axum_core::response::{IntoResponse, Response};
 use http::StatusCode;
@@ -20,21 +22,22 @@ use crate::web::locate::{Found, check_csrf, locate};
 /// shared computer), so it takes, in this order: the access token (from its usual locations,
 /// **even expired** if correctly signed: ending a session is all it can do), a refresh token
 /// sent as `Authorization: Bearer`, or the refresh cookie. In cookie mode the answer clears
-/// the cookies, refused or not.
-pub struct LogoutGuard {
+/// the cookies, refused or not. `A` is always [`Auth`] (see [`Signer`](super::Signer)).
+pub struct LogoutGuard<A> {
     auth: Auth,
     token: Verified,
     /// The token had expired: it may end its own session, not every session of its subject.
     expired: bool,
+    of: PhantomData<fn() -> A>,
 }
 
-impl core::fmt::Debug for LogoutGuard {
+impl<A> core::fmt::Debug for LogoutGuard<A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("LogoutGuard")
     }
 }
 
-impl<S> FromRequestParts<S> for LogoutGuard
+impl<S> FromRequestParts<S> for LogoutGuard<Auth>
 where
     S: HasAuth + Send + Sync,
 {
@@ -51,13 +54,14 @@ where
     }
 }
 
-impl LogoutGuard {
+impl LogoutGuard<Auth> {
     fn new(auth: Auth, token: Verified) -> Self {
         let expired = token.exp <= crate::clock::now();
         Self {
             auth,
             token,
             expired,
+            of: PhantomData,
         }
     }
 }
@@ -88,24 +92,24 @@ fn refuse(auth: &Auth, refusal: AuthError) -> Response {
 /// What `#[logout]` inserts when the handler takes nothing else: [`LogoutGuard`], which also
 /// reads a refresh token from a JSON body `{"refresh_token": "..."}` (the form `#[refresh]`
 /// takes) when no header or cookie holds a token. A handler with parameters of its own gets
-/// [`LogoutGuard`], which leaves the body to them.
-pub struct LogoutBody(LogoutGuard);
+/// [`LogoutGuard`], which leaves the body to them. `A` is always [`Auth`].
+pub struct LogoutBody<A>(LogoutGuard<A>);
 
-impl core::fmt::Debug for LogoutBody {
+impl<A> core::fmt::Debug for LogoutBody<A> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str("LogoutBody")
     }
 }
 
-impl core::ops::Deref for LogoutBody {
-    type Target = LogoutGuard;
+impl<A> core::ops::Deref for LogoutBody<A> {
+    type Target = LogoutGuard<A>;
 
-    fn deref(&self) -> &LogoutGuard {
+    fn deref(&self) -> &LogoutGuard<A> {
         &self.0
     }
 }
 
-impl<S> axum_core::extract::FromRequest<S> for LogoutBody
+impl<S> axum_core::extract::FromRequest<S> for LogoutBody<Auth>
 where
     S: HasAuth + Send + Sync,
 {
@@ -191,10 +195,16 @@ fn ended_or_live(auth: &Auth, token: &str, kind: TokenKind) -> Result<Verified, 
     }
 }
 
-impl LogoutGuard {
-    /// The presented token's claims (the access token's, or the refresh token's when that
-    /// is what came), for the handler's `Claims` parameters.
-    pub fn claims(&self) -> Claims {
+/// The presented token's claims (the access token's, or the refresh token's when that is what
+/// came), for the handler's `Claims` parameters.
+impl super::FromLogoutGuard for Claims {
+    fn from_guard(guard: &LogoutGuard<Auth>) -> Self {
+        guard.claims()
+    }
+}
+
+impl LogoutGuard<Auth> {
+    fn claims(&self) -> Claims {
         Claims::standard(self.token.clone())
     }
 
@@ -224,7 +234,7 @@ impl LogoutGuard {
     }
 }
 
-impl LogoutGuard {
+impl LogoutGuard<Auth> {
     /// The handler's answer, with the token cookies cleared in cookie mode.
     pub fn finish(&self, mut response: Response) -> Response {
         if let Some(cookies) = &self.auth.inner.cookies {

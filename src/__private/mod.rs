@@ -7,6 +7,7 @@
 // axum's own error type for handlers is `Response`; boxing it here would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+mod bind;
 mod check;
 mod guard;
 mod issue;
@@ -18,6 +19,7 @@ pub use axum_core::response::{IntoResponse, Response};
 
 pub use crate::token::kind::TokenKind;
 pub use crate::token::scope::Registry;
+pub use bind::{FromClaimsGuard, FromLogoutGuard, FromPasswordGrant, FromRefreshGuard};
 pub use check::{
     AsyncCheck, CheckCall, CheckFuture, CheckOutcome, Checked, RequestHead, SyncCheck, checked,
 };

@@ -150,11 +150,11 @@ pub const fn check_scope<R: ScopeRegistry>(attribute: &str, scope: &str) -> Scop
             .push(attribute)
             .push("` names the scope \"")
             .push(scope)
-            .push("\", but this crate declares no scopes: add `jwtguard::scopes! { ")
+            .push("\", but the crate root (main.rs or lib.rs) declares no scopes, and the macros look them up there only: add `jwtguard::scopes! { ")
             .push_const_name(scope)
             .push(" = \"")
             .push(scope)
-            .push("\" }` at the crate root (main.rs or lib.rs)");
+            .push("\" }` at the crate root (a `scopes!` in a module or a function is not seen)");
     }
     if scope_index(R::SORTED, scope) != u16::MAX {
         out.ok = true;
@@ -166,6 +166,10 @@ pub const fn check_scope<R: ScopeRegistry>(attribute: &str, scope: &str) -> Scop
         .push("\" in `")
         .push(attribute)
         .push("`");
+    if R::NAMES.is_empty() {
+        // A `scopes!` whose every item is in error (reported there) declares none.
+        return out.push(": the crate's `scopes!` declares no valid scope");
+    }
     out = match closest(R::SORTED, R::SHARED_PREFIXES, scope.as_bytes()) {
         Some(name) => out
             .push(": did you mean \"")

@@ -125,6 +125,7 @@ impl Verified {
     }
 
     /// Records the scope names a trusted issuer's claims map to.
+    #[cfg(feature = "oidc")]
     pub(crate) fn with_mapped_scopes(mut self, names: Vec<String>) -> Self {
         self.mapped_scopes = Some(names.into());
         self

@@ -350,3 +350,57 @@ async fn refresh_only_renews_the_refresh_tokens_own_subject() {
     );
     assert!(!reply.text().contains("eyJ"), "no token in the answer");
 }
+
+#[login]
+async fn log_in_by_address(Json(form): Json<LoginForm>) -> Result<Grant, AuthError> {
+    if form.username == "nobody" {
+        return Err(AuthError::invalid_credentials());
+    }
+    Ok(Grant::to(&form.username))
+}
+
+#[login(unthrottled)]
+async fn log_in_unthrottled(Json(form): Json<LoginForm>) -> Result<Grant, AuthError> {
+    if form.username == "nobody" {
+        return Err(AuthError::invalid_credentials());
+    }
+    Ok(Grant::to(&form.username))
+}
+
+#[tokio::test]
+async fn a_login_without_throttle_is_throttled_by_address_unless_unthrottled() {
+    let auth = jwtguard::Auth::builder()
+        .secret(crate::SECRET)
+        .throttle(jwtguard::Throttle::default().per_address(3))
+        .build()
+        .unwrap();
+    let router = Router::new()
+        .route("/login", post(log_in_by_address))
+        .route("/login-unthrottled", post(log_in_unthrottled))
+        .with_state(auth);
+    // The client's address comes from `ConnectInfo`.
+    let addr = jwtguard_tests::serve_with_peers(router).await;
+    let attempt = |path: &'static str, username: &'static str| async move {
+        Call::post(path)
+            .json(&json!({ "username": username }))
+            .send(addr)
+            .await
+    };
+    // Successes spend no budget.
+    for _ in 0..5 {
+        assert_eq!(attempt("/login", "ann").await.status, 200);
+    }
+    // Failures do, whatever the username: the fourth from this address is held back.
+    for _ in 0..3 {
+        assert_eq!(attempt("/login", "nobody").await.status, 401);
+    }
+    let locked = attempt("/login", "nobody").await;
+    assert_eq!(locked.status, 429, "{}", locked.text());
+    assert!(!locked.header("retry-after").is_empty());
+    assert_eq!(attempt("/login", "ann").await.status, 429);
+    // Turned off explicitly, nothing is counted or held back.
+    for _ in 0..5 {
+        assert_eq!(attempt("/login-unthrottled", "nobody").await.status, 401);
+    }
+    assert_eq!(attempt("/login-unthrottled", "ann").await.status, 200);
+}

@@ -1,5 +1,7 @@
 use jwtguard::protected;
 
+jwtguard::scopes! { READ = "reports:read", ADMIN = "admin" }
+
 #[protected(scopes = "reports:read  admin")]
 async fn handler() {}
 

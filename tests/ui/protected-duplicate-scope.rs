@@ -1,5 +1,7 @@
 use jwtguard::protected;
 
+jwtguard::scopes! { ADMIN = "admin" }
+
 #[protected(scopes = "admin admin")]
 async fn handler() {}
 

@@ -1,5 +1,7 @@
 use jwtguard::protected;
 
+jwtguard::scopes! { ADMIN = "admin" }
+
 #[protected(scopes = ["admin", 42])]
 async fn handler() {}
 
