@@ -44,6 +44,7 @@ pub struct TrustedIssuer {
     pub(crate) scope_claims: Vec<ScopeClaim>,
     pub(crate) allow_http: bool,
     pub(crate) root_certificates: Vec<Vec<u8>>,
+    pub(crate) proxy: Option<String>,
     pub(crate) timeouts: Timeouts,
 }
 
@@ -148,6 +149,7 @@ impl TrustedIssuer {
             scope_claims: Vec::new(),
             allow_http: false,
             root_certificates: Vec::new(),
+            proxy: None,
             timeouts: Timeouts::default(),
         }
     }
@@ -227,6 +229,14 @@ impl TrustedIssuer {
     /// provider behind a private CA.
     pub fn root_certificate(mut self, pem: impl Into<Vec<u8>>) -> Self {
         self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// Fetch through this HTTP proxy, which tunnels with `CONNECT` (`http://host:port`, or
+    /// `http://user:password@host:port` for `Proxy-Authorization: Basic`). No proxy is taken
+    /// from the environment: name it here.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
         self
     }
 

@@ -1,6 +1,7 @@
 //! One bounded HTTP GET of a provider's document (discovery, JWKS): a connection of its own
 //! (fetches are minutes apart), HTTP/1.1 over TCP or rustls, a timeout on the whole exchange,
-//! a cap on the body, `https` only unless the host is loopback or the issuer allows `http`.
+//! a cap on the body, `https` only unless the host is loopback or the issuer allows `http`;
+//! through an HTTP proxy's `CONNECT` tunnel when one is configured.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use http::header::{ACCEPT, CACHE_CONTROL, ETAG, HOST, IF_NONE_MATCH, USER_AGENT}
 use http::{Request, StatusCode, Uri};
 use http_body_util::{BodyExt as _, Empty, Limited};
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
 /// What a fetch brought back.
@@ -28,6 +29,83 @@ pub(crate) struct Client {
     allow_http: bool,
     timeout: Duration,
     max_body: usize,
+    proxy: Option<Proxy>,
+}
+
+/// An HTTP proxy that tunnels with `CONNECT` (`http://[user:password@]host:port`).
+struct Proxy {
+    host: String,
+    port: u16,
+    /// `Proxy-Authorization: Basic ...`, from the URL's user and password.
+    authorization: Option<String>,
+}
+
+impl Proxy {
+    fn parse(url: &str) -> Result<Self, String> {
+        use base64::Engine as _;
+        let uri: Uri = url
+            .parse()
+            .map_err(|_| format!("the proxy `{url}` is not a URL"))?;
+        let authority = uri.authority().filter(|_| uri.scheme_str() == Some("http"));
+        let authority =
+            authority.ok_or_else(|| format!("the proxy `{url}` is not http://host:port"))?;
+        let authorization = authority.as_str().rsplit_once('@').map(|(user, _)| {
+            let user = user.to_owned();
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(user)
+            )
+        });
+        Ok(Self {
+            host: authority.host().trim_matches(['[', ']']).to_owned(),
+            port: authority.port_u16().unwrap_or(80),
+            authorization,
+        })
+    }
+
+    /// Opens a tunnel to `host:port` through the proxy.
+    async fn tunnel(&self, host: &str, port: u16) -> Result<TcpStream, String> {
+        let mut tcp = TcpStream::connect((self.host.as_str(), self.port))
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot connect to the proxy {}:{}: {e}",
+                    self.host, self.port
+                )
+            })?;
+        let target = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
+        let authorization = self
+            .authorization
+            .as_ref()
+            .map(|a| format!("Proxy-Authorization: {a}\r\n"))
+            .unwrap_or_default();
+        let request = format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{authorization}\r\n");
+        tcp.write_all(request.as_bytes())
+            .await
+            .map_err(|e| format!("proxy: {e}"))?;
+        // The proxy's answer head, byte by byte so that nothing of the tunnel is read.
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            if head.len() > 8 * 1024 {
+                return Err("proxy: an answer head over 8 KiB".into());
+            }
+            let byte = tcp.read_u8().await.map_err(|e| format!("proxy: {e}"))?;
+            head.push(byte);
+        }
+        let status = head.split(|b| *b == b' ').nth(1).unwrap_or_default();
+        if status != b"200" {
+            let line = String::from_utf8_lossy(&head);
+            return Err(format!(
+                "the proxy refused the tunnel to {target}: {}",
+                line.lines().next().unwrap_or_default()
+            ));
+        }
+        Ok(tcp)
+    }
 }
 
 impl Client {
@@ -36,9 +114,11 @@ impl Client {
         allow_http: bool,
         timeout: Duration,
         max_body: usize,
+        proxy: Option<&str>,
     ) -> Result<Self, String> {
         use rustls::pki_types::CertificateDer;
         use rustls::pki_types::pem::PemObject as _;
+        let proxy = proxy.map(Proxy::parse).transpose()?;
         // rustls needs a process-wide provider; keep one the application installed.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut roots = rustls::RootCertStore::empty();
@@ -62,6 +142,7 @@ impl Client {
             allow_http,
             timeout,
             max_body,
+            proxy,
         })
     }
 
@@ -91,9 +172,12 @@ impl Client {
         let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
         let https = uri.scheme_str() == Some("https");
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let tcp = TcpStream::connect((host, port))
-            .await
-            .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        let tcp = match &self.proxy {
+            Some(proxy) => proxy.tunnel(host, port).await?,
+            None => TcpStream::connect((host, port))
+                .await
+                .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?,
+        };
         if https {
             let name = rustls::pki_types::ServerName::try_from(host.to_owned())
                 .map_err(|_| format!("`{host}` is not a server name"))?;
@@ -205,14 +289,24 @@ mod tests {
 
     #[test]
     fn plain_http_only_to_loopback_unless_allowed() {
-        let client = Client::new(&[], false, Duration::from_secs(1), 1024).unwrap();
+        let client = Client::new(&[], false, Duration::from_secs(1), 1024, None).unwrap();
         assert!(client.check_url("https://sso.example.com/jwks").is_ok());
         assert!(client.check_url("http://127.0.0.1:8080/jwks").is_ok());
         assert!(client.check_url("http://[::1]:8080/jwks").is_ok());
         assert!(client.check_url("http://localhost/jwks").is_ok());
         assert!(client.check_url("http://sso.example.com/jwks").is_err());
         assert!(client.check_url("ftp://sso.example.com/jwks").is_err());
-        let open = Client::new(&[], true, Duration::from_secs(1), 1024).unwrap();
+        let open = Client::new(&[], true, Duration::from_secs(1), 1024, None).unwrap();
+        assert!(
+            Client::new(
+                &[],
+                false,
+                Duration::from_secs(1),
+                1024,
+                Some("socks5://p:1")
+            )
+            .is_err()
+        );
         assert!(open.check_url("http://sso.internal/jwks").is_ok());
     }
 }

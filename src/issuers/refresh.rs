@@ -82,6 +82,7 @@ impl IssuerState {
                     config.allow_http,
                     timeouts.fetch,
                     timeouts.max_body,
+                    config.proxy.as_deref(),
                 )?;
                 let first = match &config.source {
                     KeySource::Jwks(url) => url.clone(),

@@ -659,3 +659,61 @@ async fn an_independent_oidc_provider_end_to_end() {
         401
     );
 }
+
+/// A CONNECT proxy on loopback that counts its tunnels.
+async fn connect_proxy(tunnels: Arc<AtomicUsize>) -> SocketAddr {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let (mut client, _) = listener.accept().await.unwrap();
+            let tunnels = tunnels.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                while !head.ends_with(b"\r\n\r\n") {
+                    head.push(client.read_u8().await.unwrap());
+                }
+                let head = String::from_utf8(head).unwrap();
+                let target = head
+                    .strip_prefix("CONNECT ")
+                    .and_then(|rest| rest.split(' ').next())
+                    .expect("a CONNECT request")
+                    .to_owned();
+                let mut upstream = tokio::net::TcpStream::connect(target).await.unwrap();
+                tunnels.fetch_add(1, Ordering::SeqCst);
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .await
+                    .unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn keys_are_fetched_through_a_configured_proxy() {
+    let p = provider().await;
+    let tunnels = Arc::new(AtomicUsize::new(0));
+    let proxy = connect_proxy(tunnels.clone()).await;
+    let auth = ready(keycloak(&p).proxy(format!("http://{proxy}"))).await;
+    let addr = app(&auth).await;
+    assert_eq!(
+        Call::get("/me")
+            .bearer(&p.mint(&json!({})))
+            .send(addr)
+            .await
+            .status,
+        200
+    );
+    // Discovery and the JWKS, each through a tunnel.
+    assert_eq!(tunnels.load(Ordering::SeqCst), 2);
+
+    let refused = Auth::builder()
+        .trust(keycloak(&p).proxy("socks5://127.0.0.1:1"))
+        .build()
+        .unwrap_err();
+    assert!(refused.to_string().contains("proxy"), "{refused}");
+}
