@@ -66,6 +66,7 @@ pub use web::token_endpoint::PasswordGrant;
 // sealed (see `Store`), so none of these types is part of the API.
 #[doc(hidden)]
 pub mod revocation {
+    pub use crate::store::none::NoRevocation;
     pub use crate::token::revocation::{
         Charge, Consumed, Limits, Presented, Refusal, Rotation, Store, StoreError, StoreFuture,
         Success, Verdict,

@@ -181,7 +181,7 @@ impl Stores {
             );
             (auth, router)
         };
-        let (_, none) = build(&|b| b.store(jwtguard::__private::NoRevocation));
+        let (_, none) = build(&|b| b.store(jwtguard::revocation::NoRevocation));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

@@ -7,17 +7,14 @@ use serde::de::DeserializeOwned;
 
 use super::guard::HasAuth;
 use crate::auth::Auth;
-use std::borrow::Cow;
 use std::marker::PhantomData;
 use std::net::IpAddr;
 
 use crate::throttle::{Attempt, LoginClient};
-use crate::token::claims::{Claims, Verified, scope_names};
-use crate::token::errors::IssueError;
+use crate::token::claims::{Claims, Verified};
 use crate::token::grant::{Grant, intersect, scope_list};
 use crate::token::issue::TokenResponse;
 use crate::token::kind::TokenKind;
-use crate::token::scope::covers;
 use crate::web::client::client_address;
 use crate::web::error::{AuthError, render_with};
 use crate::web::extract::{claims, missing};
@@ -244,7 +241,7 @@ pub async fn refresh(
         Ok(grant) => grant,
         Err(response) => return render_with(response, &guard.auth),
     };
-    let grant = match renewal(&guard.token, grant, ceiling) {
+    let grant = match grant.renewing(&guard.token, ceiling) {
         Ok(grant) => grant,
         Err(error) => {
             return AuthError::from(error)
@@ -256,28 +253,6 @@ pub async fn refresh(
         Ok(pair) => pair_answer_to(&guard.auth, pair, guard.from_cookie),
         Err(error) => error.with_auth(&guard.auth).into_response(),
     }
-}
-
-/// What a refresh may issue for `token`: the grant, for the token's own subject only (a grant
-/// for another subject would let any refresh token mint tokens for anyone the handler names),
-/// with no scope the refresh token does not hold nor the ceiling allows, and the session's
-/// audience and lifetimes wherever the handler did not set its own (see `Grant::renew`).
-fn renewal(
-    token: &Verified,
-    mut grant: Grant,
-    ceiling: Option<&'static [&'static str]>,
-) -> Result<Grant, IssueError> {
-    if grant.sub() != token.sub() {
-        return Err(IssueError::SubjectChanged);
-    }
-    let held: Vec<Cow<'static, str>> = scope_names(token.payload())
-        .into_iter()
-        .map(Cow::Owned)
-        .collect();
-    grant.restrict(&held);
-    grant.clamp_to(ceiling);
-    grant.keep_terms(token);
-    Ok(grant)
 }
 
 /// The extractor `#[token_endpoint]` inserts as the handler's last parameter: the RFC 6749
@@ -368,11 +343,7 @@ async fn refresh_grant(
         Ok(token) => token,
         Err(error) => return OAuthError::from(&AuthError::from(error)).into_response(),
     };
-    let renewed = renewal(
-        &token,
-        Grant::renew(&Claims::standard(token.clone())),
-        ceiling,
-    );
+    let renewed = Grant::renew(&Claims::standard(token.clone())).renewing(&token, ceiling);
     let mut grant = match renewed {
         Ok(grant) => grant,
         Err(error) => return OAuthError::from(&AuthError::from(error)).into_response(),
@@ -384,13 +355,6 @@ async fn refresh_grant(
         Ok(pair) => pair.into_response(),
         Err(refusal) => refusal,
     }
-}
-
-/// Whether `requested` asks for a scope the grant does not hold.
-fn exceeds(grant: &Grant, requested: &str) -> bool {
-    scope_list(requested)
-        .iter()
-        .any(|want| !grant.scopes.iter().any(|held| covers(held, want)))
 }
 
 /// The answer of a `#[token_endpoint]` handler to a password grant: as `#[login]`, cut to the
@@ -425,7 +389,7 @@ async fn oauth_pair(
     renewing: Option<&Verified>,
 ) -> Result<TokenResponse, Response> {
     if let Some(requested) = requested {
-        if exceeds(&grant, requested) {
+        if grant.exceeds(requested) {
             return Err(OAuthError::scope().into_response());
         }
         grant.scopes = intersect(&grant.scopes, &scope_list(requested));

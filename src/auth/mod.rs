@@ -163,21 +163,21 @@ impl Auth {
     /// An access token for `grant` (AuthX's `create_access_token`), fresh unless the grant
     /// says [`fresh(false)`](Grant::fresh). It starts a session of its own.
     pub fn create_access_token(&self, grant: &Grant) -> Result<String, IssueError> {
-        let fresh = grant.fresh;
-        let now = now();
-        let (version, family, family_exp) = self.new_session(grant, now)?;
-        let session = Session {
-            version,
-            family: family.as_str(),
-            family_exp,
-        };
-        self.inner
-            .issuer
-            .token(grant, TokenKind::Access, fresh, now, session)
+        self.first_of_session(grant, TokenKind::Access, grant.fresh)
     }
 
     /// A refresh token for `grant` (AuthX's `create_refresh_token`), starting a session.
     pub fn create_refresh_token(&self, grant: &Grant) -> Result<String, IssueError> {
+        self.first_of_session(grant, TokenKind::Refresh, false)
+    }
+
+    /// One token of `kind` that starts a new session.
+    fn first_of_session(
+        &self,
+        grant: &Grant,
+        kind: TokenKind,
+        fresh: bool,
+    ) -> Result<String, IssueError> {
         let now = now();
         let (version, family, family_exp) = self.new_session(grant, now)?;
         let session = Session {
@@ -185,9 +185,7 @@ impl Auth {
             family: family.as_str(),
             family_exp,
         };
-        self.inner
-            .issuer
-            .token(grant, TokenKind::Refresh, false, now, session)
+        self.inner.issuer.token(grant, kind, fresh, now, session)
     }
 
     /// An access + refresh pair for `grant` (AuthX's `create_token_pair`), starting a session;

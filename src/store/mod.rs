@@ -3,6 +3,7 @@
 
 mod expiring;
 pub(crate) mod memory;
+pub(crate) mod none;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
 pub(crate) mod revocations;

@@ -271,6 +271,34 @@ impl Grant {
         self.scopes.iter().map(|s| &**s)
     }
 
+    /// What a refresh of `token` may issue: this grant, for the token's own subject only (a
+    /// grant for another subject would let any refresh token mint tokens for anyone the
+    /// handler names), with no scope the refresh token does not hold nor `ceiling` allows, and
+    /// the session's audience and lifetimes (see [`renew`](Self::renew)). The one rule of
+    /// every refresh: `#[refresh]`, the token endpoint's refresh grant.
+    pub(crate) fn renewing(
+        mut self,
+        token: &Verified,
+        ceiling: Option<&'static [&'static str]>,
+    ) -> Result<Self, IssueError> {
+        if self.sub() != token.sub() {
+            return Err(IssueError::SubjectChanged);
+        }
+        let held: Vec<Cow<'static, str>> =
+            token.scope_names().into_iter().map(Cow::Owned).collect();
+        self.restrict(&held);
+        self.clamp_to(ceiling);
+        self.keep_terms(token);
+        Ok(self)
+    }
+
+    /// Whether `requested` (an RFC 6749 `scope`) asks for a scope this grant does not hold.
+    pub(crate) fn exceeds(&self, requested: &str) -> bool {
+        scope_list(requested)
+            .iter()
+            .any(|want| !self.scopes.iter().any(|held| covers(held, want)))
+    }
+
     /// Cuts every scope (access and refresh) down to what `allowed` permits; see
     /// [`intersect`].
     pub(crate) fn restrict(&mut self, allowed: &[Cow<'static, str>]) {

@@ -660,9 +660,19 @@ async fn an_independent_oidc_provider_end_to_end() {
     );
 }
 
+/// The head of an HTTP request, read byte by byte (nothing after it is consumed).
+async fn request_head(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    String::from_utf8(head).unwrap()
+}
+
 /// A CONNECT proxy on loopback that counts its tunnels.
 async fn connect_proxy(tunnels: Arc<AtomicUsize>) -> SocketAddr {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::io::AsyncWriteExt as _;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -670,11 +680,7 @@ async fn connect_proxy(tunnels: Arc<AtomicUsize>) -> SocketAddr {
             let (mut client, _) = listener.accept().await.unwrap();
             let tunnels = tunnels.clone();
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                while !head.ends_with(b"\r\n\r\n") {
-                    head.push(client.read_u8().await.unwrap());
-                }
-                let head = String::from_utf8(head).unwrap();
+                let head = request_head(&mut client).await;
                 let target = head
                     .strip_prefix("CONNECT ")
                     .and_then(|rest| rest.split(' ').next())
@@ -716,4 +722,136 @@ async fn keys_are_fetched_through_a_configured_proxy() {
         .build()
         .unwrap_err();
     assert!(refused.to_string().contains("proxy"), "{refused}");
+}
+
+/// A provider over TLS with a certificate of a private CA: a minimal HTTPS server that
+/// answers discovery and the JWKS of `p`'s keys, on its own loopback port.
+async fn tls_provider(p: Arc<Provider>, dir: &std::path::Path) -> (String, Vec<u8>) {
+    use tokio::io::AsyncWriteExt as _;
+    use tokio_rustls::rustls;
+    use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+    let ca = jwtguard_tests::certificates(dir);
+    let certs: Vec<_> = rustls::pki_types::CertificateDer::pem_file_iter(dir.join("server.crt"))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let key = rustls::pki_types::PrivateKeyDer::from_pem_file(dir.join("server.key")).unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let base = issuer.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let (acceptor, p, base) = (acceptor.clone(), p.clone(), base.clone());
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let head = request_head(&mut tls).await;
+                let body = if head.starts_with("GET /jwks ") {
+                    p.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+                    p.jwks().to_string()
+                } else {
+                    json!({"issuer": base, "jwks_uri": format!("{base}/jwks")}).to_string()
+                };
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                tls.write_all(answer.as_bytes()).await.unwrap();
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    (issuer, ca)
+}
+
+#[tokio::test]
+async fn keys_come_over_tls_checked_against_the_given_root_certificate() {
+    let p = provider().await;
+    let dir = std::env::temp_dir().join(format!("jwtguard-oidc-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (issuer, ca) = tls_provider(p.clone(), &dir).await;
+    let trusted = |issuer: &str| TrustedIssuer::discover(issuer).audience("orders-api");
+
+    // Without the private CA, the certificate is refused: no keys, a startup error.
+    let auth = Auth::builder().trust(trusted(&issuer)).build().unwrap();
+    let err = auth
+        .issuers_ready(Duration::from_millis(500))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("TLS"), "{err}");
+
+    let auth = ready(trusted(&issuer).root_certificate(ca)).await;
+    let addr = app(&auth).await;
+    let token = sign("k1", KEY_1, &p.with_defaults(&json!({"iss": issuer})));
+    let reply = Call::get("/me").bearer(&token).send(addr).await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_failing_provider_keeps_the_known_keys_for_a_bounded_time() {
+    let p = provider().await;
+    let issuer = keycloak(&p)
+        .refresh_between(Duration::from_millis(100), Duration::from_millis(100))
+        .serve_stale_for(Duration::from_millis(800));
+    let auth = ready(issuer).await;
+    let addr = app(&auth).await;
+    let token = p.mint(&json!({}));
+    p.failing.store(true, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Refreshes fail: the keys already known still verify.
+    assert_eq!(Call::get("/me").bearer(&token).send(addr).await.status, 200);
+    // Past the bound, a token that may be valid is a 503, never a 401.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    assert_eq!(Call::get("/me").bearer(&token).send(addr).await.status, 503);
+    p.failing.store(false, Ordering::SeqCst);
+    let reply = settled(|| Call::get("/me").bearer(&token), addr).await;
+    assert_eq!(reply.status, 200);
+}
+
+#[tokio::test]
+async fn the_same_kid_under_two_issuers_never_collides() {
+    let (a, b) = (provider().await, provider().await);
+    // Both publish `k1`, each with a key of its own.
+    *b.keys.lock().unwrap() = vec![("k1".to_owned(), KEY_2)];
+    let auth = Auth::builder()
+        .trust(keycloak(&a))
+        .trust(keycloak(&b))
+        .build()
+        .unwrap();
+    auth.issuers_ready(Duration::from_secs(5)).await.unwrap();
+    let addr = app(&auth).await;
+    assert_eq!(
+        Call::get("/me")
+            .bearer(&a.mint(&json!({})))
+            .send(addr)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        Call::get("/me")
+            .bearer(&b.mint(&json!({})))
+            .send(addr)
+            .await
+            .status,
+        200
+    );
+    // b's key under a's name: refused.
+    let crossed = sign("k1", KEY_2, &a.with_defaults(&json!({})));
+    assert_eq!(
+        Call::get("/me").bearer(&crossed).send(addr).await.status,
+        401
+    );
 }

@@ -233,85 +233,11 @@ async fn no_acknowledged_revocation_is_lost_in_a_failover() {
     assert_eq!(reply.status, 503, "{}", reply.text());
 }
 
-/// A self-signed CA and a certificate for 127.0.0.1 signed by it, made with openssl.
-fn certificates(dir: &std::path::Path) -> Vec<u8> {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    run(&[
-        &["req", "-x509"][..],
-        &ec,
-        &[
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-subj",
-            "/CN=jwtguard test CA",
-            "-days",
-            "1",
-        ],
-    ]
-    .concat());
-    run(&[
-        &["req"][..],
-        &ec,
-        &[
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ],
-    ]
-    .concat());
-    std::fs::write(
-        dir.join("san.ext"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
-    )
-    .unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.crt",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.crt",
-        "-days",
-        "1",
-        "-extfile",
-        "san.ext",
-    ]);
-    std::fs::read(dir.join("ca.crt")).unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rediss_with_a_user_and_password_from_the_url() {
     let dir = std::env::temp_dir().join(format!("jwtguard-tls-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let ca = certificates(&dir);
+    let ca = jwtguard_tests::certificates(&dir);
     let path = |name: &str| dir.join(name).to_string_lossy().into_owned();
     let (cert, key, ca_file) = (path("server.crt"), path("server.key"), path("ca.crt"));
     let server = RedisServer::start_with(
