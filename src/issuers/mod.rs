@@ -198,7 +198,8 @@ fn check_typing(typing: Typing, typ: Option<&str>) -> Result<(), TokenError> {
     }
 }
 
-/// The claims of a remote token: `sub` and `exp` required, times within the issuer's leeway,
+/// The claims of a remote token: `sub` (or, for a client's own token, `client_id` or `azp`)
+/// and `exp` required, times within the issuer's leeway,
 /// the audience one of the accepted ones. The payload borrows from `json` where it can.
 fn checked_claims<'j>(
     config: &TrustedIssuer,
@@ -215,7 +216,13 @@ fn checked_claims<'j>(
     let exp = integer("exp")?.ok_or(TokenError::MissingClaim("exp"))?;
     let nbf = integer("nbf")?;
     let iat = integer("iat")?;
-    let sub = match claims.get("sub") {
+    // RFC 9068 §2.2: `sub` names the user, or the client itself for a client-credentials
+    // token; a provider that leaves it out of those names the client in `client_id` (RFC 9068,
+    // Cognito) or `azp` (OIDC), which then stands for the subject.
+    let subject = ["sub", "client_id", "azp"]
+        .iter()
+        .find_map(|name| claims.get(*name));
+    let sub = match subject {
         Some(serde_json::Value::String(sub)) if !sub.is_empty() => sub.clone(),
         Some(_) => return Err(TokenError::Malformed),
         None => return Err(TokenError::MissingClaim("sub")),

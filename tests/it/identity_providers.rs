@@ -286,7 +286,7 @@ async fn what_an_attacker_can_change_is_refused_without_a_fetch() {
         ),
         ("expired", refused(json!({"exp": now() - 120}))),
         ("not yet valid", refused(json!({"nbf": now() + 600}))),
-        ("no subject", {
+        ("no subject, nor a client", {
             let mut claims = p.with_defaults(&json!({}));
             claims.as_object_mut().unwrap().remove("sub");
             sign("k1", KEY_1, &claims)
@@ -334,6 +334,21 @@ async fn what_an_attacker_can_change_is_refused_without_a_fetch() {
         1,
         "no fetch for any of them"
     );
+}
+
+#[tokio::test]
+async fn a_clients_own_token_without_sub_names_the_client() {
+    let p = provider().await;
+    let auth = ready(keycloak(&p)).await;
+    let addr = app(&auth).await;
+    let mut claims = p.with_defaults(&json!({"client_id": "billing-service"}));
+    claims.as_object_mut().unwrap().remove("sub");
+    let reply = Call::get("/me")
+        .bearer(&sign("k1", KEY_1, &claims))
+        .send(addr)
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.json()["sub"], "billing-service");
 }
 
 #[tokio::test]
