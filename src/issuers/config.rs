@@ -143,7 +143,17 @@ impl TrustedIssuer {
             source,
             audiences: Vec::new(),
             audience_claim: "aud".to_owned(),
-            algorithms: vec![Algorithm::RS256],
+            algorithms: vec![
+                Algorithm::RS256,
+                Algorithm::RS384,
+                Algorithm::RS512,
+                Algorithm::PS256,
+                Algorithm::PS384,
+                Algorithm::PS512,
+                Algorithm::ES256,
+                Algorithm::ES384,
+                Algorithm::EdDSA,
+            ],
             typing: Typing::Accept,
             leeway: Duration::from_secs(30),
             scope_claims: Vec::new(),
@@ -192,8 +202,9 @@ impl TrustedIssuer {
         self
     }
 
-    /// The algorithms accepted from this issuer (default RS256); the token's `alg` must also
-    /// be its key's. Never taken from the token.
+    /// The algorithms accepted from this issuer (default: the asymmetric ones, RS, PS, ES256,
+    /// ES384, EdDSA; never an HMAC). Each key verifies only its own: the `alg` its JWK names,
+    /// or those of its type when it names none. Never taken from the token alone.
     pub fn algorithms(mut self, algorithms: impl IntoIterator<Item = Algorithm>) -> Self {
         self.algorithms = algorithms.into_iter().collect();
         self
