@@ -292,7 +292,10 @@ impl AuthBuilder {
         let trusted = if self.trusted.is_empty() {
             None
         } else {
-            Some(Arc::new(crate::issuers::Trusted::new(self.trusted)?))
+            Some(Arc::new(crate::issuers::Trusted::new(
+                self.trusted,
+                self.issuer.as_deref(),
+            )?))
         };
         #[cfg(feature = "oidc")]
         let signing = match (self.signing, &trusted) {

@@ -172,7 +172,8 @@ impl Client {
         let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
         let https = uri.scheme_str() == Some("https");
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-        let tcp = match &self.proxy {
+        // Loopback is never sent to a proxy: it would reach the proxy's own host, in the clear.
+        let tcp = match self.proxy.as_ref().filter(|_| !loopback(host)) {
             Some(proxy) => proxy.tunnel(host, port).await?,
             None => TcpStream::connect((host, port))
                 .await

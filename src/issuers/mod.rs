@@ -44,7 +44,10 @@ pub(crate) struct RemoteToken<'j> {
 }
 
 impl Trusted {
-    pub(crate) fn new(issuers: Vec<TrustedIssuer>) -> Result<Self, ConfigError> {
+    pub(crate) fn new(
+        issuers: Vec<TrustedIssuer>,
+        own_issuer: Option<&str>,
+    ) -> Result<Self, ConfigError> {
         let mut states = Vec::with_capacity(issuers.len());
         for issuer in issuers {
             let name = issuer.issuer.clone();
@@ -60,11 +63,21 @@ impl Trusted {
             if issuer.algorithms.is_empty() {
                 return Err(refuse("no algorithm is accepted".into()));
             }
-            if states
+            let names = |config: &TrustedIssuer| -> Vec<String> {
+                std::iter::once(config.issuer.clone())
+                    .chain(config.aliases.iter().cloned())
+                    .collect()
+            };
+            let mine = names(&issuer);
+            let taken = states
                 .iter()
-                .any(|s: &Arc<IssuerState>| s.config.issuer == issuer.issuer)
-            {
-                return Err(refuse("trusted twice".into()));
+                .flat_map(|s: &Arc<IssuerState>| names(&s.config))
+                .chain(own_issuer.map(str::to_owned))
+                .find(|name| mine.contains(name));
+            if let Some(name) = taken {
+                return Err(refuse(format!(
+                    "`{name}` is already this application's issuer or another trusted issuer's: a token must route to one issuer only"
+                )));
             }
             states.push(Arc::new(IssuerState::new(issuer).map_err(refuse)?));
         }
@@ -117,6 +130,9 @@ impl Trusted {
             .alg
             .parse::<jsonwebtoken::Algorithm>()
             .map_err(|_| TokenError::Algorithm)?;
+        if !state.config.algorithms.contains(&alg) {
+            return Err(TokenError::Algorithm);
+        }
         let keys = match state.lookup(parsed.kid.as_deref()) {
             Lookup::Found(keys) => keys,
             Lookup::Unknown => return Err(TokenError::UnknownKey),
@@ -140,9 +156,15 @@ impl Trusted {
         }
         let claims: serde_json::Value =
             serde_json::from_str(json).map_err(|_| TokenError::Malformed)?;
-        let payload = checked_claims(&state.config, &claims, registry, now)?;
+        let mut payload = checked_claims(&state.config, &claims, registry, now)?;
+        if payload.jti.is_empty() {
+            // Revocation goes by id: a token without `jti` (Entra ID's, Auth0's) is known by
+            // a digest of its signature, never by an empty id every such token would share.
+            use sha2::Digest as _;
+            let digest = sha2::Sha256::digest(token.signature.as_bytes());
+            payload.jti = Cow::Owned(format!("sig:{}", URL_SAFE_NO_PAD.encode(digest)));
+        }
         let scope_names = scope_names(&state.config, &claims);
-        let mut payload = payload;
         if let Some(registry) = registry {
             let mut set = ScopeSet::with_capacity(registry.len());
             for name in &scope_names {
@@ -198,8 +220,8 @@ fn check_typing(typing: Typing, typ: Option<&str>) -> Result<(), TokenError> {
     }
 }
 
-/// The claims of a remote token: `sub` (or, for a client's own token, `client_id` or `azp`)
-/// and `exp` required, times within the issuer's leeway,
+/// The claims of a remote token: `sub` (or, for a client's own token, `client_id`) and `exp`
+/// required, never an ID token (`nonce`, `at_hash`, `c_hash`, Keycloak's `typ: ID`), times within the issuer's leeway,
 /// the audience one of the accepted ones. The payload borrows from `json` where it can.
 fn checked_claims<'j>(
     config: &TrustedIssuer,
@@ -217,11 +239,10 @@ fn checked_claims<'j>(
     let nbf = integer("nbf")?;
     let iat = integer("iat")?;
     // RFC 9068 §2.2: `sub` names the user, or the client itself for a client-credentials
-    // token; a provider that leaves it out of those names the client in `client_id` (RFC 9068,
-    // Cognito) or `azp` (OIDC), which then stands for the subject.
-    let subject = ["sub", "client_id", "azp"]
-        .iter()
-        .find_map(|name| claims.get(*name));
+    // token; a provider that leaves it out of those names the client in `client_id`, which
+    // then stands for the subject. Never `azp`: in a user's token it names the front end, and
+    // every user of it would become one subject.
+    let subject = claims.get("sub").or_else(|| claims.get("client_id"));
     let sub = match subject {
         Some(serde_json::Value::String(sub)) if !sub.is_empty() => sub.clone(),
         Some(_) => return Err(TokenError::Malformed),
@@ -231,6 +252,15 @@ fn checked_claims<'j>(
         Some(serde_json::Value::String(jti)) => jti.clone(),
         _ => String::new(),
     };
+    // An ID token is not an access token, whatever its `typ` header says (OIDC Core §2: these
+    // members are the ID token's own; Keycloak also writes `typ: "ID"` in the payload).
+    let id_token = ["nonce", "at_hash", "c_hash"]
+        .iter()
+        .any(|name| claims.get(*name).is_some())
+        || claims.get("typ").and_then(serde_json::Value::as_str) == Some("ID");
+    if id_token {
+        return Err(TokenError::WrongType);
+    }
     let leeway = i64::try_from(config.leeway.as_secs()).unwrap_or(i64::MAX);
     if now >= exp.saturating_add(leeway) {
         return Err(TokenError::Expired);

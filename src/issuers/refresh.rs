@@ -13,8 +13,6 @@ use super::config::{KeySource, TrustedIssuer};
 use super::fetch::Client;
 use super::keys::{KeySet, RemoteKey};
 
-/// How long a `kid` that a refresh did not find is refused without another fetch.
-const NEGATIVE_TTL: Duration = Duration::from_secs(5 * 60);
 /// The most unknown `kid`s remembered (pending or negative): attacker-chosen `kid`s cost a
 /// bounded map, then nothing.
 const MAX_REMEMBERED_KIDS: usize = 4096;
@@ -35,6 +33,7 @@ struct Refresh {
     /// The last refresh an unknown `kid` asked for: the next waits a cooldown after it.
     last_for_kid: Option<Instant>,
     last_success: Option<Instant>,
+    last_failure: Option<Instant>,
     last_error: Option<String>,
     failures: u32,
     next_in: Option<Duration>,
@@ -179,14 +178,25 @@ impl IssuerState {
         runtime.spawn(async move { state.refresh_once().await });
     }
 
-    /// Takes the single flight; `false` when a refresh is already running.
+    /// Takes the single flight; `false` when a refresh is already running, or when the last
+    /// one failed and its backoff has not passed (requests never drive fetches faster than
+    /// the background task would).
     fn begin(&self) -> bool {
         let mut refresh = self.lock();
-        if refresh.in_flight {
+        let backing_off = refresh.failures > 0
+            && refresh
+                .last_failure
+                .is_some_and(|at| at.elapsed() < self.backoff(refresh.failures));
+        if refresh.in_flight || backing_off {
             return false;
         }
         refresh.in_flight = true;
         true
+    }
+
+    /// 1 s, 2 s, 4 s, ... after `failures` failures, at most the shortest refresh interval.
+    fn backoff(&self, failures: u32) -> Duration {
+        Duration::from_secs(1u64 << failures.min(16)).min(self.config.timeouts.min_refresh)
     }
 
     /// Whether the keys have been served too long without a successful refresh.
@@ -220,7 +230,9 @@ impl IssuerState {
             Ok((Some((set, skipped)), max_age)) => {
                 let known: Vec<String> = set.kids().map(str::to_owned).collect();
                 let added = self.swap(set);
-                let until = Instant::now() + NEGATIVE_TTL;
+                // No longer than the cooldown: a key the provider signs with a moment before
+                // its JWKS shows it is found by the next refresh an unknown kid may ask for.
+                let until = Instant::now() + self.config.timeouts.cooldown;
                 let pending = std::mem::take(&mut refresh.pending);
                 for kid in pending.into_iter().filter(|kid| !known.contains(kid)) {
                     if refresh.negative.len() < MAX_REMEMBERED_KIDS {
@@ -254,9 +266,8 @@ impl IssuerState {
             Err(error) => {
                 refresh.pending.clear();
                 refresh.failures = refresh.failures.saturating_add(1);
-                // 1 s, 2 s, 4 s, ... at most the shortest refresh interval.
-                let backoff = Duration::from_secs(1u64 << refresh.failures.min(16))
-                    .min(self.config.timeouts.min_refresh);
+                refresh.last_failure = Some(Instant::now());
+                let backoff = self.backoff(refresh.failures);
                 refresh.next_in = Some(backoff);
                 tracing::warn!(
                     target: "jwtguard::issuers",
@@ -292,9 +303,14 @@ impl IssuerState {
     /// answer's `max-age`.
     async fn fetch_keys(&self) -> Result<Fetch, String> {
         let client = self.client.as_ref().ok_or("no client")?;
+        let loaded = self.loaded();
         let (jwks_url, etag) = {
             let refresh = self.lock();
-            (refresh.jwks_url.clone(), refresh.etag.clone())
+            // Without keys, a 304 would keep nothing: ask for the whole document.
+            (
+                refresh.jwks_url.clone(),
+                refresh.etag.clone().filter(|_| loaded),
+            )
         };
         let jwks_url = match (jwks_url, &self.config.source) {
             (Some(url), _) => url,
@@ -305,11 +321,7 @@ impl IssuerState {
             .get(&jwks_url, etag.as_deref())
             .await
             .map_err(|e| format!("JWKS {jwks_url}: {e}"))?;
-        {
-            let mut refresh = self.lock();
-            refresh.jwks_url = Some(jwks_url.clone());
-            refresh.etag = fetched.etag;
-        }
+        self.lock().jwks_url = Some(jwks_url.clone());
         let Some(body) = fetched.body else {
             return Ok((None, fetched.max_age));
         };
@@ -320,6 +332,8 @@ impl IssuerState {
                 "JWKS {jwks_url}: no key this issuer's algorithms can use"
             ));
         }
+        // Remembered only for a document that was accepted: a 304 then means "still these".
+        self.lock().etag = fetched.etag;
         Ok((Some((set, skipped)), fetched.max_age))
     }
 
@@ -356,7 +370,8 @@ impl IssuerState {
         let base = max_age
             .unwrap_or(bounds.max_refresh)
             .clamp(bounds.min_refresh, bounds.max_refresh);
-        base.mul_f64(rand::thread_rng().gen_range(0.9..1.1))
+        let jittered = base.as_secs_f64() * rand::thread_rng().gen_range(0.9..1.1);
+        Duration::try_from_secs_f64(jittered).unwrap_or(base)
     }
 
     /// Loaded once at least (or given in code).

@@ -236,7 +236,10 @@ impl Verifier {
                 now,
             )
             .and_then(|remote| {
-                self.not_revoked(&remote.payload.sub, &remote.payload.jti, "", 0, now)?;
+                // A subject's version belongs to this application's own tokens: a provider's
+                // token carries none, so `revoke_all` does not reach it (it would refuse the
+                // subject's every future provider token too).
+                self.not_revoked(&remote.payload.sub, &remote.payload.jti, "", u64::MAX, now)?;
                 let fingerprint = registry.map_or(0, Registry::fingerprint);
                 Ok(Verified::new(remote.payload, json, fingerprint)
                     .verified_by(remote.key_id.as_ref())

@@ -701,6 +701,7 @@ async fn connect_proxy(tunnels: Arc<AtomicUsize>) -> SocketAddr {
                     .and_then(|rest| rest.split(' ').next())
                     .expect("a CONNECT request")
                     .to_owned();
+                let target = target.replace("provider.test", "127.0.0.1");
                 let mut upstream = tokio::net::TcpStream::connect(target).await.unwrap();
                 tunnels.fetch_add(1, Ordering::SeqCst);
                 client
@@ -719,18 +720,29 @@ async fn keys_are_fetched_through_a_configured_proxy() {
     let p = provider().await;
     let tunnels = Arc::new(AtomicUsize::new(0));
     let proxy = connect_proxy(tunnels.clone()).await;
-    let auth = ready(keycloak(&p).proxy(format!("http://{proxy}"))).await;
+    // A name only the proxy knows (it maps `provider.test` to loopback); the discovery
+    // document names that issuer and a JWKS on loopback, which is never sent to a proxy.
+    let named = p.issuer().replace("127.0.0.1", "provider.test");
+    *p.claimed_issuer.lock().unwrap() = Some(named.clone());
+    let issuer = TrustedIssuer::discover(&named)
+        .audience("orders-api")
+        .allow_http()
+        .proxy(format!("http://{proxy}"));
+    let auth = ready(issuer).await;
     let addr = app(&auth).await;
+    let token = sign("k1", KEY_1, &p.with_defaults(&json!({"iss": named})));
+    assert_eq!(Call::get("/me").bearer(&token).send(addr).await.status, 200);
     assert_eq!(
-        Call::get("/me")
-            .bearer(&p.mint(&json!({})))
-            .send(addr)
-            .await
-            .status,
-        200
+        tunnels.load(Ordering::SeqCst),
+        1,
+        "discovery through the proxy"
     );
-    // Discovery and the JWKS, each through a tunnel.
-    assert_eq!(tunnels.load(Ordering::SeqCst), 2);
+    assert_eq!(p.discovery_fetches.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        p.jwks_fetches.load(Ordering::SeqCst),
+        1,
+        "the JWKS on loopback, directly"
+    );
 
     let refused = Auth::builder()
         .trust(keycloak(&p).proxy("socks5://127.0.0.1:1"))
@@ -869,4 +881,65 @@ async fn the_same_kid_under_two_issuers_never_collides() {
         Call::get("/me").bearer(&crossed).send(addr).await.status,
         401
     );
+}
+
+#[tokio::test]
+async fn revoking_a_token_without_jti_ends_that_token_only() {
+    let p = provider().await;
+    let auth = ready(keycloak(&p)).await;
+    let addr = app(&auth).await;
+    let without_jti = |sub: &str| {
+        let mut claims = p.with_defaults(&json!({ "sub": sub }));
+        claims.as_object_mut().unwrap().remove("jti");
+        sign("k1", KEY_1, &claims)
+    };
+    let (ann, bob) = (without_jti("ann"), without_jti("bob"));
+    auth.revoke(&auth.verify(&ann).unwrap()).await.unwrap();
+    assert_eq!(Call::get("/me").bearer(&ann).send(addr).await.status, 401);
+    assert_eq!(Call::get("/me").bearer(&bob).send(addr).await.status, 200);
+    // A subject's version is this application's: revoke_all never refuses the provider's
+    // future tokens of that subject.
+    auth.revoke_all("bob").await.unwrap();
+    assert_eq!(Call::get("/me").bearer(&bob).send(addr).await.status, 200);
+}
+
+#[tokio::test]
+async fn an_id_token_is_never_an_access_token() {
+    let p = provider().await;
+    let auth = ready(keycloak(&p)).await;
+    let addr = app(&auth).await;
+    for marker in [
+        json!({"nonce": "n-0S6"}),
+        json!({"at_hash": "x"}),
+        json!({"typ": "ID"}),
+    ] {
+        let token = p.mint(&marker);
+        assert_eq!(
+            Call::get("/me").bearer(&token).send(addr).await.status,
+            401,
+            "{marker}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_issuer_name_routes_to_one_issuer_only() {
+    let p = provider().await;
+    let twice = Auth::builder()
+        .trust(keycloak(&p))
+        .trust(
+            TrustedIssuer::discover("https://other.example")
+                .audience("a")
+                .alias(p.issuer()),
+        )
+        .build()
+        .unwrap_err();
+    assert!(twice.to_string().contains("one issuer only"), "{twice}");
+    let own = Auth::builder()
+        .secret(crate::SECRET)
+        .issuer(p.issuer())
+        .trust(keycloak(&p))
+        .build()
+        .unwrap_err();
+    assert!(own.to_string().contains("one issuer only"), "{own}");
 }
