@@ -6,6 +6,7 @@
 //! fetch.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -23,16 +24,19 @@ pub(crate) struct IssuerState {
     client: Option<Client>,
     keys: RwLock<Option<Arc<KeySet>>>,
     refresh: Mutex<Refresh>,
+    /// The background task runs (started once, when a runtime is at hand). Atomics, so that
+    /// the request path takes no mutex while the keys are known and fresh.
+    started: AtomicBool,
+    /// When the last refresh succeeded, in milliseconds after `born` (0: never).
+    fresh_at_ms: AtomicU64,
+    born: Instant,
 }
 
 #[derive(Default)]
 struct Refresh {
     in_flight: bool,
-    /// The background task runs (started once, when a runtime is at hand).
-    started: bool,
     /// The last refresh an unknown `kid` asked for: the next waits a cooldown after it.
     last_for_kid: Option<Instant>,
-    last_success: Option<Instant>,
     last_failure: Option<Instant>,
     last_error: Option<String>,
     failures: u32,
@@ -96,6 +100,9 @@ impl IssuerState {
             client,
             keys: RwLock::new(keys),
             refresh: Mutex::new(Refresh::default()),
+            started: AtomicBool::new(false),
+            fresh_at_ms: AtomicU64::new(0),
+            born: Instant::now(),
         })
     }
 
@@ -108,12 +115,8 @@ impl IssuerState {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        {
-            let mut refresh = self.lock();
-            if refresh.started {
-                return;
-            }
-            refresh.started = true;
+        if self.started.swap(true, Ordering::AcqRel) {
+            return;
         }
         runtime.spawn(background(Arc::downgrade(self)));
     }
@@ -201,10 +204,19 @@ impl IssuerState {
 
     /// Whether the keys have been served too long without a successful refresh.
     fn stale(&self) -> bool {
-        let refresh = self.lock();
-        refresh
-            .last_success
-            .is_some_and(|at| at.elapsed() > self.config.timeouts.max_stale)
+        let at = self.fresh_at_ms.load(Ordering::Acquire);
+        at != 0
+            && self
+                .born
+                .elapsed()
+                .saturating_sub(Duration::from_millis(at))
+                > self.config.timeouts.max_stale
+    }
+
+    /// Records a successful refresh, for [`stale`](Self::stale).
+    fn refreshed(&self) {
+        let ms = u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.fresh_at_ms.store(ms.max(1), Ordering::Release);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Refresh> {
@@ -240,7 +252,7 @@ impl IssuerState {
                     }
                 }
                 refresh.negative.retain(|_, until| *until > Instant::now());
-                refresh.last_success = Some(Instant::now());
+                self.refreshed();
                 refresh.last_error = None;
                 refresh.failures = 0;
                 refresh.next_in = Some(self.next_refresh(max_age));
@@ -257,7 +269,7 @@ impl IssuerState {
             Ok((None, max_age)) => {
                 // 304: the keys did not change.
                 refresh.pending.clear();
-                refresh.last_success = Some(Instant::now());
+                self.refreshed();
                 refresh.last_error = None;
                 refresh.failures = 0;
                 refresh.next_in = Some(self.next_refresh(max_age));
