@@ -154,8 +154,9 @@ impl Trusted {
         if !valid {
             return Err(TokenError::Signature);
         }
-        let claims: serde_json::Value =
-            serde_json::from_str(json).map_err(|_| TokenError::Malformed)?;
+        let claims = serde_json::from_str::<Members>(json)
+            .map_err(|_| TokenError::Malformed)?
+            .0;
         let mut payload = checked_claims(&state.config, &claims, registry, now)?;
         if payload.jti.is_empty() {
             // Revocation goes by id: a token without `jti` (Entra ID's, Auth0's) is known by
@@ -198,6 +199,36 @@ impl Trusted {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+}
+
+/// A payload's members, refusing one written twice (RFC 8725 §3.2: two readers must not see
+/// two different claims; `serde_json::Value` alone would keep the last silently).
+struct Members(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Members {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Members;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Members, A::Error> {
+                let mut members = serde_json::Map::new();
+                while let Some((name, value)) = map.next_entry::<String, serde_json::Value>()? {
+                    if members.contains_key(&name) {
+                        return Err(serde::de::Error::custom("a member written twice"));
+                    }
+                    members.insert(name, value);
+                }
+                Ok(Members(serde_json::Value::Object(members)))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
     }
 }
 

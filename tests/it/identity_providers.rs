@@ -12,6 +12,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{EncodingKey, Header};
 use jwtguard::{Algorithm, Auth, Claims, Key, ScopeClaim, TrustedIssuer, Typing, protected};
 use jwtguard_tests::{Call, serve};
@@ -942,4 +944,30 @@ async fn an_issuer_name_routes_to_one_issuer_only() {
         .build()
         .unwrap_err();
     assert!(own.to_string().contains("one issuer only"), "{own}");
+}
+
+#[tokio::test]
+async fn a_payload_that_says_a_member_twice_is_refused() {
+    let p = provider().await;
+    let auth = ready(keycloak(&p)).await;
+    let addr = app(&auth).await;
+    let hand_signed = |payload: String| {
+        let mut header = Header::new(jsonwebtoken::Algorithm::RS256);
+        header.kid = Some("k1".to_owned());
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+            URL_SAFE_NO_PAD.encode(payload)
+        );
+        let key = EncodingKey::from_rsa_pem(KEY_1.as_bytes()).unwrap();
+        let alg = jsonwebtoken::Algorithm::RS256;
+        let signature = jsonwebtoken::crypto::sign(signing_input.as_bytes(), &key, alg).unwrap();
+        format!("{signing_input}.{signature}")
+    };
+    let payload = p.with_defaults(&json!({})).to_string();
+    let once = hand_signed(payload.clone());
+    assert_eq!(Call::get("/me").bearer(&once).send(addr).await.status, 200);
+    // Two readers could see two audiences: refused.
+    let twice = hand_signed(payload.replacen('{', "{\"aud\":\"another-api\",", 1));
+    assert_eq!(Call::get("/me").bearer(&twice).send(addr).await.status, 401);
 }
