@@ -219,9 +219,6 @@ impl Verifier {
         let json = std::str::from_utf8(&buf[..len]).ok()?;
         // Routed by the unverified `iss`: the token must then verify with that issuer's keys.
         let iss = serde_json::from_str::<Iss<'_>>(json).ok()?.iss?;
-        if !trusted.routes(&iss) {
-            return None;
-        }
         let verified = trusted
             .verify(
                 &iss,
@@ -234,7 +231,7 @@ impl Verifier {
                 expect,
                 registry,
                 now,
-            )
+            )?
             .and_then(|remote| {
                 // A subject's version belongs to this application's own tokens: a provider's
                 // token carries none, so `revoke_all` does not reach it (it would refuse the
