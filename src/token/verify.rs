@@ -143,19 +143,6 @@ impl Verifier {
             &token[first + 1..second],
             &token[second + 1..],
         );
-        #[cfg(feature = "oidc")]
-        if let Some(trusted) = &self.trusted
-            && let Some(remote) = self.remote(trusted, token, first, second, expect, registry, now)
-        {
-            let verified = remote?;
-            if let Some(cache) = cache {
-                cache.insert(token, verified.clone());
-            }
-            return Ok(finish(Checked::Cached(verified)));
-        }
-        let key = self.select_key(header)?;
-        Self::check_signature(key, &token[..second], signature)?;
-
         // Typical payloads fit a small stack buffer (cheap to zero); larger ones, up to the
         // cap, go to the heap rather than zeroing 6 KiB on every request.
         let mut small = [0u8; SMALL_PAYLOAD];
@@ -166,7 +153,37 @@ impl Verifier {
             large.resize(MAX_PAYLOAD, 0);
             &mut large
         };
-        let len = decode(payload, buf)?;
+        // Decoded once: before the signature when trusted issuers are told apart by `iss`,
+        // after it otherwise.
+        #[cfg_attr(not(feature = "oidc"), allow(unused_mut))]
+        let mut decoded = None;
+        #[cfg(feature = "oidc")]
+        if let Some(trusted) = &self.trusted
+            && let Ok(len) = decode(payload, buf)
+        {
+            decoded = Some(len);
+            let segments = crate::issuers::Segments {
+                header,
+                signing_input: &token[..second],
+                signature,
+            };
+            if let Ok(json) = std::str::from_utf8(&buf[..len])
+                && let Some(remote) = self.remote(trusted, segments, json, expect, registry, now)
+            {
+                let verified = remote?;
+                if let Some(cache) = cache {
+                    cache.insert(token, verified.clone());
+                }
+                return Ok(finish(Checked::Cached(verified)));
+            }
+        }
+        let key = self.select_key(header)?;
+        Self::check_signature(key, &token[..second], signature)?;
+
+        let len = match decoded {
+            Some(len) => len,
+            None => decode(payload, buf)?,
+        };
         // The whole payload must be UTF-8, skipped members too (RFC 8725 §3.7); checked once
         // here (a vectorised pass), so serde does not check each string again.
         let json = std::str::from_utf8(&buf[..len]).map_err(|_| TokenError::Malformed)?;
@@ -190,13 +207,11 @@ impl Verifier {
     /// A token whose `iss` names a trusted issuer, verified by that issuer's rules; `None`
     /// for any other token (this application's own, verified as before).
     #[cfg(feature = "oidc")]
-    #[allow(clippy::too_many_arguments)]
     fn remote(
         &self,
         trusted: &crate::issuers::Trusted,
-        token: &str,
-        first: usize,
-        second: usize,
+        segments: crate::issuers::Segments<'_>,
+        json: &str,
         expect: TokenKind,
         registry: Option<&Registry>,
         now: i64,
@@ -206,32 +221,10 @@ impl Verifier {
             #[serde(borrow)]
             iss: Option<std::borrow::Cow<'a, str>>,
         }
-        let mut small = [0u8; SMALL_PAYLOAD];
-        let mut large = Vec::new();
-        let payload = &token[first + 1..second];
-        let buf: &mut [u8] = if payload.len() <= SMALL_PAYLOAD * 4 / 3 {
-            &mut small
-        } else {
-            large.resize(MAX_PAYLOAD, 0);
-            &mut large
-        };
-        let len = decode(payload, buf).ok()?;
-        let json = std::str::from_utf8(&buf[..len]).ok()?;
         // Routed by the unverified `iss`: the token must then verify with that issuer's keys.
         let iss = serde_json::from_str::<Iss<'_>>(json).ok()?.iss?;
         let verified = trusted
-            .verify(
-                &iss,
-                crate::issuers::Segments {
-                    header: &token[..first],
-                    signing_input: &token[..second],
-                    signature: &token[second + 1..],
-                },
-                json,
-                expect,
-                registry,
-                now,
-            )?
+            .verify(&iss, segments, json, expect, registry, now)?
             .and_then(|remote| {
                 // A subject's version belongs to this application's own tokens: a provider's
                 // token carries none, so `revoke_all` does not reach it (it would refuse the
