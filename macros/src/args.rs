@@ -192,10 +192,22 @@ fn flag(
             "`{key}` in {shown} is a flag and takes no value: write `{key}`"
         )));
     }
+    set_once(meta, key, shown, slot, meta.path.span(), errors);
+}
+
+/// Fills `slot` with `value` the first time; a second occurrence is reported and ignored.
+fn set_once<T>(
+    meta: &ParseNestedMeta<'_>,
+    key: &str,
+    shown: &str,
+    slot: &mut Option<T>,
+    value: T,
+    errors: &mut Errors,
+) {
     if slot.is_some() {
         errors.push(meta.error(format!("duplicate argument `{key}` in {shown}")));
     } else {
-        *slot = Some(meta.path.span());
+        *slot = Some(value);
     }
 }
 
@@ -218,11 +230,7 @@ fn parse_scopes(
     } else {
         &mut args.any
     };
-    if slot.is_some() {
-        errors.push(meta.error(format!("duplicate argument `{key}` in {shown}")));
-    } else {
-        *slot = Some(list);
-    }
+    set_once(meta, key, shown, slot, list, errors);
     Ok(())
 }
 
@@ -238,11 +246,14 @@ fn parse_throttle(
         )
     })?;
     let username: syn::Expr = value.parse()?;
-    if args.throttle.is_some() {
-        errors.push(meta.error("duplicate argument `throttle` in `#[login]`"));
-    } else {
-        args.throttle = Some(username);
-    }
+    set_once(
+        meta,
+        "throttle",
+        "`#[login]`",
+        &mut args.throttle,
+        username,
+        errors,
+    );
     Ok(())
 }
 
@@ -266,11 +277,7 @@ fn parse_check(
             ),
         )
     })?;
-    if args.check.is_some() {
-        errors.push(meta.error(format!("duplicate argument `check` in {shown}")));
-    } else {
-        args.check = Some(path);
-    }
+    set_once(meta, "check", shown, &mut args.check, path, errors);
     Ok(())
 }
 
